@@ -1,0 +1,266 @@
+//! Snapshot generations on disk, and how they are published.
+//!
+//! ```text
+//! DATA/
+//!   current                      the id of the generation being served (one line)
+//!   indexer.lock                 held by the indexer run that is building
+//!   generations/<id>/            a published generation: never changed again
+//!     exchange.sqlite            tables of schema.sql
+//!     index/                     the tantivy index
+//!   generations/<id>.building/   a generation being written (never read)
+//! ```
+//!
+//! A generation is written completely in its `.building` directory, made durable (every
+//! file and directory fsynced), renamed into place, and only then published by atomically
+//! replacing `current`. A run that fails or is killed at any point leaves `current` as it
+//! was, so readers keep the previous generation. SQLite is opened `immutable` by readers:
+//! no locks, which is what makes sharing over NFS (Toolforge) safe.
+
+mod reader;
+mod writer;
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+pub use reader::Snapshot;
+pub use writer::{GenerationBuilder, PageRecord, ProfileRecord};
+
+/// Bumped whenever schema.sql changes; a reader refuses generations of another version.
+pub const SCHEMA_VERSION: u32 = 1;
+/// How many published generations to keep (the current one and the ones before it, for
+/// readers that have not switched yet).
+pub const KEEP_GENERATIONS: usize = 3;
+
+pub(crate) const SCHEMA_SQL: &str = include_str!("../../../schema.sql");
+const SQLITE_FILE: &str = "exchange.sqlite";
+const INDEX_DIR: &str = "index";
+const BUILDING_SUFFIX: &str = ".building";
+
+/// What can go wrong with the data directory.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{action} {path}: {source}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error("SQLite error in {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("search index error in {path}: {source}")]
+    Index {
+        path: PathBuf,
+        source: tantivy::TantivyError,
+    },
+    #[error("another indexer run is writing to {0} (it holds indexer.lock)")]
+    Locked(PathBuf),
+    #[error("{path} holds no published generation")]
+    NoGeneration { path: PathBuf },
+    #[error("generation {path} is not usable: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("cannot store the profile of {user}: {reason}")]
+    Profile { user: String, reason: String },
+}
+
+pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
+    let path = path.to_path_buf();
+    move |source| StoreError::Io {
+        action,
+        path,
+        source,
+    }
+}
+
+/// The data directory shared by the indexer (writer) and the web tool (reader).
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn generations(&self) -> PathBuf {
+        self.root.join("generations")
+    }
+
+    fn pointer(&self) -> PathBuf {
+        self.root.join("current")
+    }
+
+    /// The directory of a published generation.
+    pub fn generation_dir(&self, id: &str) -> PathBuf {
+        self.generations().join(id)
+    }
+
+    /// The id of the generation being served, if any.
+    pub fn current(&self) -> Result<Option<String>, StoreError> {
+        let pointer = self.pointer();
+        match fs::read_to_string(&pointer) {
+            Ok(text) => {
+                let id = text.trim();
+                if id.is_empty() || !is_generation_id(id) {
+                    return Err(StoreError::Invalid {
+                        path: pointer,
+                        reason: format!("the pointer holds {id:?}, not a generation id"),
+                    });
+                }
+                Ok(Some(id.to_string()))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err("reading", &pointer)(e)),
+        }
+    }
+
+    /// Opens the generation being served, read-only.
+    pub fn open_current(&self) -> Result<Snapshot, StoreError> {
+        let id = self.current()?.ok_or_else(|| StoreError::NoGeneration {
+            path: self.root.clone(),
+        })?;
+        Snapshot::open(&self.generation_dir(&id), &id)
+    }
+
+    /// Starts a new generation. Holds the indexer lock until the builder is published or
+    /// dropped, so two runs never build at once.
+    pub fn begin(&self, source: &str) -> Result<GenerationBuilder, StoreError> {
+        fs::create_dir_all(self.generations()).map_err(io_err("creating", &self.generations()))?;
+        let lock_path = self.root.join("indexer.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_err("opening", &lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(self.root.clone())),
+            Err(fs::TryLockError::Error(e)) => return Err(io_err("locking", &lock_path)(e)),
+        }
+        // Left-overs of runs that crashed: nobody else can be building while we hold the lock.
+        self.remove_matching(|name| name.ends_with(BUILDING_SUFFIX))?;
+        let id = new_generation_id();
+        let dir = self.generations().join(format!("{id}{BUILDING_SUFFIX}"));
+        GenerationBuilder::create(self.clone(), id, dir, source, lock)
+    }
+
+    /// Makes a finished `.building` directory the current generation.
+    fn publish(&self, id: &str, building: &Path) -> Result<(), StoreError> {
+        sync_tree(building)?;
+        let final_dir = self.generation_dir(id);
+        fs::rename(building, &final_dir).map_err(io_err("renaming", building))?;
+        sync_dir(&self.generations())?;
+        let tmp = self.root.join("current.tmp");
+        {
+            let mut file = File::create(&tmp).map_err(io_err("creating", &tmp))?;
+            writeln!(file, "{id}").map_err(io_err("writing", &tmp))?;
+            file.sync_all().map_err(io_err("syncing", &tmp))?;
+        }
+        fs::rename(&tmp, self.pointer()).map_err(io_err("publishing", &self.pointer()))?;
+        sync_dir(&self.root)?;
+        self.remove_old(KEEP_GENERATIONS)
+    }
+
+    /// Removes published generations beyond the newest `keep`, never the current one.
+    pub fn remove_old(&self, keep: usize) -> Result<(), StoreError> {
+        let current = self.current()?;
+        let mut ids = self.published()?;
+        ids.sort();
+        let excess = ids.len().saturating_sub(keep);
+        for id in ids.into_iter().take(excess) {
+            if Some(&id) != current.as_ref() {
+                let dir = self.generation_dir(&id);
+                fs::remove_dir_all(&dir).map_err(io_err("removing", &dir))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The ids of the published generations on disk, in no particular order.
+    pub fn published(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.generations();
+        let entries = match fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(io_err("listing", &dir)(e)),
+        };
+        Ok(entries
+            .filter_map(Result::ok)
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|name| is_generation_id(name))
+            .collect())
+    }
+
+    fn remove_matching(&self, pred: impl Fn(&str) -> bool) -> Result<(), StoreError> {
+        let dir = self.generations();
+        for entry in fs::read_dir(&dir)
+            .map_err(io_err("listing", &dir))?
+            .flatten()
+        {
+            if entry.file_name().to_str().is_some_and(&pred) {
+                let path = entry.path();
+                fs::remove_dir_all(&path).map_err(io_err("removing", &path))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Generation ids sort by creation time: `20261126T103400.123Z-1a2b`.
+fn new_generation_id() -> String {
+    let now = chrono::Utc::now();
+    let salt: u16 = rand::random();
+    format!("{}-{salt:04x}", now.format("%Y%m%dT%H%M%S%.3fZ"))
+}
+
+fn is_generation_id(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 40
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && !name.ends_with(BUILDING_SUFFIX)
+        && !name.starts_with('.')
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_err("syncing", dir))
+}
+
+/// fsyncs every file and directory below `root`, so a rename can only expose complete data.
+fn sync_tree(root: &Path) -> Result<(), StoreError> {
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).map_err(io_err("listing", &dir))? {
+            let entry = entry.map_err(io_err("listing", &dir))?;
+            let path = entry.path();
+            if entry
+                .file_type()
+                .map_err(io_err("inspecting", &path))?
+                .is_dir()
+            {
+                stack.push(path);
+            } else {
+                File::open(&path)
+                    .and_then(|f| f.sync_all())
+                    .map_err(io_err("syncing", &path))?;
+            }
+        }
+        sync_dir(&dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

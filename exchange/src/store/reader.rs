@@ -1,0 +1,175 @@
+//! Reading a published generation.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use tantivy::Index;
+
+use super::{INDEX_DIR, SCHEMA_VERSION, SQLITE_FILE, StoreError};
+use crate::profile::Profile;
+use crate::search_index::{self, Fields};
+
+/// A published generation, open read-only. Never changes while open.
+pub struct Snapshot {
+    id: String,
+    dir: PathBuf,
+    conn: Mutex<Connection>,
+    index: Index,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot").field("id", &self.id).finish()
+    }
+}
+
+impl Snapshot {
+    /// Opens a generation directory, refusing one that is incomplete or of another schema.
+    pub fn open(dir: &Path, id: &str) -> Result<Snapshot, StoreError> {
+        let db_path = dir.join(SQLITE_FILE);
+        if !db_path.is_file() {
+            return Err(StoreError::Invalid {
+                path: dir.to_path_buf(),
+                reason: format!("{SQLITE_FILE} is missing"),
+            });
+        }
+        let uri = format!("file:{}?immutable=1", db_path.display());
+        let conn = Connection::open_with_flags(
+            uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Sqlite {
+            path: db_path.clone(),
+            source,
+        })?;
+        let invalid = |reason: String| StoreError::Invalid {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        let meta = |key: &str| -> Result<Option<String>, StoreError> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+                .map_err(|e| invalid(format!("cannot read its meta table: {e}")))
+        };
+        if meta("complete")?.as_deref() != Some("1") {
+            return Err(invalid("it was never completed".into()));
+        }
+        let version = meta("schema_version")?;
+        if version.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
+            return Err(invalid(format!(
+                "schema version {version:?}, this program reads {SCHEMA_VERSION}"
+            )));
+        }
+        let (index, fields) =
+            search_index::open(&dir.join(INDEX_DIR)).map_err(|source| StoreError::Index {
+                path: dir.join(INDEX_DIR),
+                source,
+            })?;
+        Ok(Snapshot {
+            id: id.to_string(),
+            dir: dir.to_path_buf(),
+            conn: Mutex::new(conn),
+            index,
+            fields,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn index(&self) -> (&Index, Fields) {
+        (&self.index, self.fields)
+    }
+
+    fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&conn).map_err(|source| StoreError::Sqlite {
+            path: self.dir.join(SQLITE_FILE),
+            source,
+        })
+    }
+
+    /// A value of the generation's meta table.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        self.with_conn(|c| {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+                .optional()
+        })
+    }
+
+    pub fn profile_count(&self) -> Result<u64, StoreError> {
+        self.with_conn(|c| c.query_row("SELECT count(*) FROM profiles", [], |r| r.get(0)))
+    }
+
+    /// One person's profile, by normalised user name.
+    pub fn profile(&self, user: &str) -> Result<Option<Profile>, StoreError> {
+        let json: Option<String> = self.with_conn(|c| {
+            c.prepare_cached("SELECT json FROM profiles WHERE user = ?1")?
+                .query_row([user], |r| r.get(0))
+                .optional()
+        })?;
+        json.map(|j| self.decode(&j)).transpose()
+    }
+
+    /// Whether the owner accepts e-mail.
+    pub fn accepts_email(&self, user: &str) -> Result<bool, StoreError> {
+        self.with_conn(|c| {
+            c.query_row("SELECT email FROM profiles WHERE user = ?1", [user], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map(|v: Option<bool>| v.unwrap_or(false))
+        })
+    }
+
+    /// Calls `f` with every profile, in user-name order.
+    pub fn for_each_profile(
+        &self,
+        mut f: impl FnMut(Profile) -> std::io::Result<()>,
+    ) -> Result<(), StoreError> {
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let sql = |source| StoreError::Sqlite {
+            path: self.dir.join(SQLITE_FILE),
+            source,
+        };
+        let mut stmt = conn
+            .prepare("SELECT json FROM profiles ORDER BY user")
+            .map_err(sql)?;
+        let mut rows = stmt.query([]).map_err(sql)?;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let json: String = row.get(0).map_err(sql)?;
+            let profile = self.decode(&json)?;
+            f(profile).map_err(|e| StoreError::Io {
+                action: "writing profiles from",
+                path: self.dir.clone(),
+                source: e,
+            })?;
+        }
+        Ok(())
+    }
+
+    fn decode(&self, json: &str) -> Result<Profile, StoreError> {
+        serde_json::from_str(json).map_err(|e| StoreError::Invalid {
+            path: self.dir.clone(),
+            reason: format!("a stored profile does not decode: {e}"),
+        })
+    }
+}

@@ -1,0 +1,244 @@
+//! `indexer`: wiki → snapshot. A thin shell over the `exchange` library; see ARCHITECTURE.md.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use exchange::export::{Exporter, Format};
+use exchange::parse::{PageContext, ProfileTemplate, parse_page};
+use exchange::store::DataDir;
+use exchange::taxonomy::Taxonomy;
+use exchange::{dump, import, synth, wikitext};
+use tracing::info;
+
+/// Harvests Capacity Exchange profiles from the wiki into snapshots the web tool serves.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build and publish a snapshot from a MediaWiki XML export (.xml, .xml.gz or .xml.bz2).
+    ///
+    /// Applies the same rules as a crawl: User pages only, the newest revision saved by the
+    /// page's owner, and only pages that call the profile template.
+    Import {
+        /// The export file.
+        #[arg(long, value_name = "FILE")]
+        dump: PathBuf,
+        /// The data directory the web tool reads.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Also write a JSON summary of the run to this file.
+        #[arg(long, value_name = "FILE")]
+        summary_json: Option<PathBuf>,
+    },
+    /// Print every profile of the current snapshot.
+    Export {
+        /// The data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// jsonl: one JSON object per line; csv: one row per profile.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+    },
+    /// Read wikitext (a file, or standard input) and print the profile it holds as JSON,
+    /// with the warnings a profile owner would see.
+    Parse {
+        /// Print every template call as MediaWiki's preprocessor sees it instead.
+        #[arg(long)]
+        templates: bool,
+        /// The page the text comes from, which names the profile's owner.
+        #[arg(long, value_name = "TITLE", default_value = "User:Example")]
+        page: String,
+        /// Other names (redirects) of the profile template.
+        #[arg(long = "alias", value_name = "NAME")]
+        aliases: Vec<String>,
+        /// The wikitext file; standard input when absent or "-".
+        file: Option<PathBuf>,
+    },
+    /// Write a realistic synthetic XML export, for demos and benchmarks.
+    Synth {
+        /// How many people to generate.
+        #[arg(long, value_name = "N")]
+        profiles: usize,
+        /// Output file; compressed when it ends in .gz or .bz2; "-" for standard output.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// The same seed always gives the same export.
+        #[arg(long, default_value_t = synth::DEFAULT_SEED)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("indexer: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Import {
+            dump: path,
+            data,
+            summary_json,
+        } => {
+            let data = DataDir::new(data);
+            let open = || dump::open(&path);
+            let mut last = 0u64;
+            let summary = import::import(&open, &data, &path.display().to_string(), &mut |n| {
+                if n >= last + 10_000 {
+                    last = n;
+                    info!(pages = n, "reading the export");
+                }
+            })
+            .with_context(|| format!("importing {}; nothing was published", path.display()))?;
+            info!(
+                generation = %summary.generation,
+                profiles = summary.stats.profiles,
+                pages = summary.pages_read,
+                warnings = summary.stats.warnings,
+                "published"
+            );
+            if let Some(file) = summary_json {
+                write_json(&file, &summary)?;
+            }
+            Ok(())
+        }
+        Command::Export { data, format } => {
+            let data = DataDir::new(data);
+            let snapshot = data
+                .open_current()
+                .context("opening the current snapshot")?;
+            let format = match format {
+                ExportFormat::Jsonl => Format::Jsonl,
+                ExportFormat::Csv => Format::Csv,
+            };
+            let stdout = io::stdout().lock();
+            let mut exporter = Exporter::new(BufWriter::new(stdout), format)?;
+            snapshot.for_each_profile(|p| exporter.write(&p))?;
+            exporter.finish()?;
+            Ok(())
+        }
+        Command::Parse {
+            templates,
+            page,
+            aliases,
+            file,
+        } => {
+            let text = read_input(file.as_deref())?;
+            let mut out = io::stdout().lock();
+            if templates {
+                serde_json::to_writer_pretty(&mut out, &wikitext::template_calls(&text))?;
+            } else {
+                let template = ProfileTemplate::with_aliases(&aliases);
+                let context = PageContext {
+                    title: page,
+                    ..PageContext::default()
+                };
+                let parsed = parse_page(&text, &context, &template, Taxonomy::bundled());
+                let json = serde_json::json!({
+                    "profile": parsed.profile,
+                    "warnings": parsed.warnings,
+                });
+                serde_json::to_writer_pretty(&mut out, &json)?;
+            }
+            writeln!(out)?;
+            Ok(())
+        }
+        Command::Synth {
+            profiles,
+            out,
+            seed,
+        } => {
+            let stats = write_synth(&out, profiles, seed)?;
+            info!(
+                pages = stats.pages,
+                revisions = stats.revisions,
+                expected_profiles = stats.expected_profiles,
+                "wrote {}",
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn write_synth(out: &Path, profiles: usize, seed: u64) -> Result<synth::SynthStats> {
+    let taxonomy = Taxonomy::bundled();
+    if out == Path::new("-") {
+        return Ok(synth::write_export(
+            BufWriter::new(io::stdout().lock()),
+            profiles,
+            seed,
+            taxonomy,
+        )?);
+    }
+    let file = File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    let file = BufWriter::new(file);
+    let name = out.to_string_lossy();
+    let stats = if name.ends_with(".gz") {
+        let mut encoder = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        let stats = synth::write_export(&mut encoder, profiles, seed, taxonomy)?;
+        encoder.finish()?.flush()?;
+        stats
+    } else if name.ends_with(".bz2") {
+        let mut encoder = bzip2::write::BzEncoder::new(file, bzip2::Compression::default());
+        let stats = synth::write_export(&mut encoder, profiles, seed, taxonomy)?;
+        encoder.finish()?.flush()?;
+        stats
+    } else {
+        synth::write_export(file, profiles, seed, taxonomy)?
+    };
+    Ok(stats)
+}
+
+fn read_input(file: Option<&Path>) -> Result<String> {
+    let mut bytes = Vec::new();
+    match file {
+        None => io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?,
+        Some(path) if path == Path::new("-") => io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?,
+        Some(path) => File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .with_context(|| format!("reading {}", path.display()))?,
+    };
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(e) => {
+            let position = e.utf8_error().valid_up_to();
+            bail!("the input is not valid UTF-8 (first bad byte at offset {position})")
+        }
+    }
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    serde_json::to_writer_pretty(BufWriter::new(file), value)
+        .with_context(|| format!("writing {}", path.display()))
+}
