@@ -91,11 +91,22 @@ fn main() -> std::process::ExitCode {
         .init();
     match run(Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("indexer: error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A reader that stopped reading our output (`indexer export | head`) is not an error.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+            || cause.to_string().contains("Broken pipe")
+    })
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -1,1 +1,69 @@
-fn main() {}
+//! `webtool`: serves the Capacity Exchange from a published snapshot.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use exchange::store::DataDir;
+use tracing::info;
+use webtool::state::{AppState, watch};
+
+/// Serves Capacity Exchange search, matching, statistics and the JSON API from the
+/// snapshot the indexer publishes.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// The data directory the indexer publishes to.
+    #[arg(long, value_name = "DIR", required_unless_present = "demo")]
+    data: Option<PathBuf>,
+    /// Serve the bundled sample data instead: nothing to set up.
+    #[arg(long, conflicts_with = "data")]
+    demo: bool,
+    /// The address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    bind: IpAddr,
+    /// The port; defaults to the PORT environment variable, else 8000.
+    #[arg(long, env = "PORT", default_value_t = 8000)]
+    port: u16,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let mut _demo_dir = None;
+    let data = if cli.demo {
+        let (dir, data, summary) = tokio::task::spawn_blocking(webtool::demo::build)
+            .await
+            .context("building the demo data")??;
+        info!(profiles = summary.stats.profiles, "built the demo snapshot");
+        _demo_dir = Some(dir);
+        data
+    } else {
+        match cli.data {
+            Some(dir) => DataDir::new(dir),
+            None => bail!("give --data DIR or --demo"),
+        }
+    };
+    let state = Arc::new(AppState::new(data));
+    state.refresh();
+    tokio::spawn(watch(Arc::clone(&state), Duration::from_secs(5)));
+    let address = SocketAddr::new(cli.bind, cli.port);
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address}"))?;
+    info!("serving on http://{address}");
+    axum::serve(listener, webtool::router(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("serving")
+}

@@ -1,0 +1,166 @@
+//! The web tool over real HTTP on loopback: health, profiles, and snapshot switching.
+
+use std::fs;
+use std::sync::Arc;
+
+use exchange::store::DataDir;
+use exchange::taxonomy::Taxonomy;
+use exchange::{dump, import, synth};
+use webtool::state::AppState;
+
+/// Serves the router on an ephemeral loopback port; returns its base URL.
+async fn serve(state: Arc<AppState>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, webtool::router(state)).await.unwrap();
+    });
+    format!("http://{address}")
+}
+
+fn import_synth(data: &DataDir, profiles: usize, seed: u64) -> import::ImportSummary {
+    let mut bytes = Vec::new();
+    synth::write_export(&mut bytes, profiles, seed, Taxonomy::bundled()).unwrap();
+    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+    let open = || Ok(dump::open_bytes(bytes));
+    import::import(&open, data, "test", &mut |_| {}).unwrap()
+}
+
+#[tokio::test]
+async fn demo_serves_health_and_profiles() {
+    let (_dir, data, summary) = webtool::demo::build().unwrap();
+    assert!(summary.stats.profiles > 200, "{summary:?}");
+    let state = Arc::new(AppState::new(data.clone()));
+    state.refresh();
+    let base = serve(state).await;
+
+    let health: serde_json::Value = reqwest::get(format!("{base}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["generation"], summary.generation.as_str());
+    assert_eq!(health["profiles"], summary.stats.profiles);
+
+    // Any published profile can be fetched by its user name, spaces or underscores.
+    let snapshot = data.open_current().unwrap();
+    let mut first = None;
+    snapshot
+        .for_each_profile(|p| {
+            first.get_or_insert(p);
+            Ok(())
+        })
+        .unwrap();
+    let first = first.unwrap();
+    let url = format!("{base}/api/v1/profiles/{}", first.user.replace(' ', "_"));
+    let response = reqwest::get(url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["access-control-allow-origin"],
+        "*",
+        "CORS is open"
+    );
+    let json: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(json["user"], first.user.as_str());
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "user",
+            "page",
+            "revid",
+            "updated",
+            "offers",
+            "wants",
+            "knows",
+            "languages",
+            "country",
+            "region",
+            "timezone",
+            "affiliations",
+            "projects",
+            "formats",
+            "availability",
+            "contact",
+            "bio",
+            "status"
+        ]
+    );
+
+    let missing = reqwest::get(format!("{base}/api/v1/profiles/Nobody_Here"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let invalid = reqwest::get(format!("{base}/api/v1/profiles/a%7Cb"))
+        .await
+        .unwrap();
+    assert_eq!(invalid.status(), 404);
+    let unknown = reqwest::get(format!("{base}/no/such/route")).await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}
+
+#[tokio::test]
+async fn no_snapshot_yet_is_a_503() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = Arc::new(AppState::new(DataDir::new(dir.path())));
+    state.refresh();
+    let base = serve(state).await;
+    let health = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(health.status(), 503);
+    let profile = reqwest::get(format!("{base}/api/v1/profiles/Ana"))
+        .await
+        .unwrap();
+    assert_eq!(profile.status(), 503);
+}
+
+#[test]
+fn a_new_generation_is_picked_up_and_a_broken_one_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let first = import_synth(&data, 50, 1);
+    let state = AppState::new(data.clone());
+    state.refresh();
+    assert_eq!(state.snapshot().unwrap().id(), first.generation);
+
+    let second = import_synth(&data, 60, 2);
+    state.refresh();
+    assert_eq!(state.snapshot().unwrap().id(), second.generation);
+
+    // Someone corrupts a newer generation and points `current` at it: refused, old one kept.
+    let broken_id = "29991231T000000.000Z-dead";
+    let broken = data.generation_dir(broken_id);
+    fs::create_dir_all(&broken).unwrap();
+    fs::write(broken.join("exchange.sqlite"), b"this is not a database").unwrap();
+    fs::write(dir.path().join("current"), format!("{broken_id}\n")).unwrap();
+    state.refresh();
+    assert_eq!(state.snapshot().unwrap().id(), second.generation);
+}
+
+#[test]
+fn the_bundled_sample_is_what_synth_makes() {
+    use std::io::Read;
+    let mut bundled = Vec::new();
+    dump::open_bytes(webtool::demo::SAMPLE_EXPORT)
+        .read_to_end(&mut bundled)
+        .unwrap();
+    let mut fresh = Vec::new();
+    synth::write_export(
+        &mut fresh,
+        webtool::demo::SAMPLE_PROFILES,
+        synth::DEFAULT_SEED,
+        Taxonomy::bundled(),
+    )
+    .unwrap();
+    assert!(
+        bundled == fresh,
+        "webtool/demo/sample-export.xml.gz is stale: regenerate it with \
+         `indexer synth --profiles 300 --out webtool/demo/sample-export.xml.gz`"
+    );
+}
