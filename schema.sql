@@ -60,6 +60,15 @@ CREATE TABLE pages (
     profile_user TEXT                 -- set when the page gave the owner's profile
 ) WITHOUT ROWID;
 
+-- What the wiki says about the owners of the pages above (the crawler's users pass):
+-- whether they are blocked sitewide (their profile is then not shown) and accept e-mail.
+CREATE TABLE users (
+    name         TEXT PRIMARY KEY,
+    blocked      INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1)),
+    block_expiry TEXT,                -- RFC 3339, or NULL for an indefinite block
+    email        INTEGER NOT NULL DEFAULT 0 CHECK (email IN (0, 1))
+) WITHOUT ROWID;
+
 -- What the parser could not read as written, per page, to show owners and reports.
 CREATE TABLE warnings (
     page    TEXT NOT NULL,

@@ -7,9 +7,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::harvest::{Harvest, PageHistory};
+use crate::harvest::{Harvest, PageHistory, Skip};
+use crate::parse::ParsedPage;
 use crate::profile::{Profile, Warning};
 use crate::store::{GenerationBuilder, PageRecord, ProfileRecord, StoreError};
+
+const DUPLICATE_SUFFIX: &str = ", which is the one used";
 
 #[derive(Debug)]
 struct Entry {
@@ -47,6 +50,55 @@ impl Collection {
             latest_revid: page.latest.as_ref().map(|r| r.revid),
             harvest,
         });
+    }
+
+    /// Adds a page that was not re-read: its record, profile and warnings as the previous
+    /// generation had them.
+    pub fn add_carried(
+        &mut self,
+        record: &PageRecord,
+        profile: Option<Profile>,
+        mut warnings: Vec<Warning>,
+    ) {
+        // The duplicate-page warning is made anew by `write`.
+        warnings.retain(|w| !w.message.ends_with(DUPLICATE_SUFFIX));
+        let outcome = match profile {
+            Some(profile) => Ok(ParsedPage {
+                profile: Some(profile),
+                warnings,
+            }),
+            None => Err(Skip::Unchanged),
+        };
+        self.entries.push(Entry {
+            title: record.title.clone(),
+            page_id: record.page_id,
+            latest_revid: record.latest_revid,
+            harvest: Harvest {
+                owner: record.owner.clone(),
+                outcome,
+                transcludes: true,
+            },
+        });
+    }
+
+    /// Hides the profiles of blocked users (their pages stay recorded).
+    pub fn apply_blocks(&mut self, blocked: &dyn Fn(&str) -> bool) {
+        for entry in &mut self.entries {
+            let owner_blocked = entry.harvest.owner.as_deref().is_some_and(blocked);
+            if owner_blocked && entry.harvest.outcome.is_ok() {
+                entry.harvest.outcome = Err(Skip::Blocked);
+            }
+        }
+    }
+
+    /// The owners of the pages that give a profile.
+    pub fn owners(&self) -> Vec<String> {
+        let mut owners: Vec<String> = (0..self.entries.len())
+            .filter_map(|i| self.profile_of(i).map(|p| p.user.clone()))
+            .collect();
+        owners.sort();
+        owners.dedup();
+        owners
     }
 
     pub fn len(&self) -> usize {
@@ -142,7 +194,7 @@ impl Collection {
                 warnings.push(Warning::new(
                     None,
                     format!(
-                        "{} also has a profile on {winner}, which is the one used",
+                        "{} also has a profile on {winner}{DUPLICATE_SUFFIX}",
                         p.user
                     ),
                 ));

@@ -176,6 +176,8 @@ pub struct DumpReader<R: BufRead> {
     reader: Reader<LossyUtf8<R>>,
     buf: Vec<u8>,
     done: bool,
+    /// Inside `<mediawiki>`: the file must not end before `</mediawiki>`.
+    open_root: bool,
     replaced: Arc<AtomicU64>,
 }
 
@@ -195,6 +197,7 @@ impl<R: BufRead> DumpReader<R> {
             reader,
             buf: Vec::with_capacity(64 * 1024),
             done: false,
+            open_root: false,
             replaced,
         }
     }
@@ -226,9 +229,9 @@ impl<R: BufRead> DumpReader<R> {
                 Ok(event) => event,
                 Err(e) => {
                     let message = e.to_string();
-                    let truncated = matches!(&e, quick_xml::Error::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof)
-                        || message.contains("nexpected")
-                            && message.to_ascii_lowercase().contains("eof");
+                    // Every syntax error of quick-xml means "the input ended inside …".
+                    let truncated = matches!(&e, quick_xml::Error::Syntax(_))
+                        || matches!(&e, quick_xml::Error::Io(io) if io.kind() == io::ErrorKind::UnexpectedEof);
                     return Err(if truncated {
                         DumpError::Truncated {
                             page: Some(page.title.clone()).filter(|t| !t.is_empty()),
@@ -243,6 +246,7 @@ impl<R: BufRead> DumpReader<R> {
                 Event::Start(start) => {
                     let name = start.local_name();
                     match name.into_inner() {
+                        "mediawiki" => self.open_root = true,
                         "page" => {
                             in_page = true;
                             page = PageHistory::default();
@@ -276,8 +280,15 @@ impl<R: BufRead> DumpReader<R> {
                             page.redirect = attribute(&empty, b"title");
                         }
                         "text" if in_revision => {
-                            // `<text deleted="deleted"/>`, or a stub export without text.
-                            revision.text_hidden = true;
+                            if has_attribute(&empty, b"deleted") {
+                                revision.text_hidden = true;
+                            } else if attribute(&empty, b"bytes").as_deref() == Some("0") {
+                                // A blanked page: empty text, which removes the profile.
+                                revision.text = Some(Vec::new());
+                            } else {
+                                // A stub export without text: nothing to read.
+                                revision.text_hidden = true;
+                            }
                         }
                         "contributor" if in_revision => revision.user = None,
                         _ => {}
@@ -346,6 +357,7 @@ impl<R: BufRead> DumpReader<R> {
                             self.keep_revision(&mut page, owner.as_deref(), finished);
                         }
                         "contributor" => in_contributor = false,
+                        "mediawiki" => self.open_root = false,
                         _ => {}
                     }
                     match field {
@@ -389,6 +401,12 @@ impl<R: BufRead> DumpReader<R> {
                         return Err(DumpError::Truncated {
                             page: Some(page.title.clone()).filter(|t| !t.is_empty()),
                             detail: "the file ends inside a <page>".into(),
+                        });
+                    }
+                    if self.open_root {
+                        return Err(DumpError::Truncated {
+                            page: None,
+                            detail: "the file ends before </mediawiki>".into(),
                         });
                     }
                     return Ok(None);

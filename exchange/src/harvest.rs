@@ -56,6 +56,10 @@ pub enum Skip {
     /// The owner's newest revision does not call the template (they left, or the call
     /// was added by someone else).
     OwnerRevisionWithoutTemplate,
+    /// The owner is blocked sitewide: their profile is not shown.
+    Blocked,
+    /// Carried over from the previous generation without a profile (not re-read).
+    Unchanged,
 }
 
 impl Skip {
@@ -68,6 +72,8 @@ impl Skip {
             Skip::OwnerRevisionWithoutTemplate => {
                 "the owner's newest revision does not call the profile template"
             }
+            Skip::Blocked => "the owner is blocked",
+            Skip::Unchanged => "no profile, unchanged since the previous run",
         }
     }
 }

@@ -83,11 +83,14 @@ fn run_pass(
             continue;
         }
         let harvest = harvest_page(&page, &template, taxonomy);
-        if !harvest.transcludes
-            && let Some(text) = page.latest.as_ref().and_then(|r| r.text.as_deref())
-        {
-            pass.names_called
-                .extend(extract(text).templates.into_iter().map(|c| c.name));
+        if harvest.outcome.is_err() {
+            // Remember what such pages call: an alias found later may make them profiles.
+            for revision in [&page.latest, &page.owner_latest].into_iter().flatten() {
+                if let Some(text) = revision.text.as_deref() {
+                    pass.names_called
+                        .extend(extract(text).templates.into_iter().map(|c| c.name));
+                }
+            }
         }
         pass.collection.add(&page, harvest);
     }

@@ -190,7 +190,10 @@ fn read_params(
             "offers" => profile.offers = skills(param, value, taxonomy, warnings),
             "wants" => profile.wants = skills(param, value, taxonomy, warnings),
             "knows" => profile.knows = skills(param, value, taxonomy, warnings),
-            "languages" => profile.languages = language_list(param, &items(value), warnings),
+            "languages" => {
+                let list = capped_items(param, value, warnings);
+                profile.languages = language_list(param, &list, warnings);
+            }
             "country" => {
                 let text = plain(param, value, warnings);
                 if text.is_empty() {
@@ -267,13 +270,21 @@ fn read_params(
     }
     let languages_given = params
         .get("languages")
-        .is_some_and(|v| !v.trim().is_empty());
+        .is_some_and(|v| !plain_text(v).text.is_empty());
     if !languages_given {
         profile.languages = babel_languages(extraction, warnings);
     }
     // A skill both offered and known is simply offered.
-    let offered: HashSet<SkillRef> = profile.offers.iter().cloned().collect();
-    profile.knows.retain(|s| !offered.contains(s));
+    let offered: HashSet<String> = profile.offers.iter().map(skill_key).collect();
+    profile.knows.retain(|s| !offered.contains(&skill_key(s)));
+}
+
+/// What makes two skills of a profile the same: the id, or the folded free text.
+fn skill_key(skill: &SkillRef) -> String {
+    match skill {
+        SkillRef::Known { id, .. } => format!("id:{id}"),
+        SkillRef::Free { text } => format!("text:{}", fold(text)),
+    }
 }
 
 /// The plain text of a single-valued parameter, warning about dropped calls.
@@ -389,11 +400,7 @@ fn skills(
                 text: truncate(param, text, MAX_ITEM_CHARS, warnings),
             },
         };
-        let key = match &skill {
-            SkillRef::Known { id, .. } => format!("id:{id}"),
-            SkillRef::Free { text } => format!("text:{}", fold(text)),
-        };
-        if seen.insert(key) {
+        if seen.insert(skill_key(&skill)) {
             out.push(skill);
         }
     }
@@ -498,6 +505,11 @@ pub fn babel_item(item: &str) -> Result<LanguageSkill, String> {
             code.to_string(),
             Level::from_str(level).unwrap_or(Level::NATIVE),
         ),
+        Some((_, level)) if level.bytes().all(|b| b.is_ascii_digit()) => {
+            return Err(format!(
+                "{item:?} has level {level}; Babel levels are 0 to 5, or N for native"
+            ));
+        }
         _ => (lower.clone(), Level::NATIVE),
     };
     if !languages::is_well_formed(&code) {

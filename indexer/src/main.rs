@@ -3,6 +3,7 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -12,6 +13,9 @@ use exchange::store::DataDir;
 use exchange::taxonomy::Taxonomy;
 use exchange::{dump, import, synth, wikitext};
 use tracing::info;
+
+mod crawl;
+mod wiki;
 
 /// Harvests Capacity Exchange profiles from the wiki into snapshots the web tool serves.
 #[derive(Debug, Parser)]
@@ -23,6 +27,34 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Harvest profiles from a live wiki and publish a snapshot.
+    ///
+    /// Incremental when DIR already holds a snapshot: only pages changed since the last
+    /// run are read again. Credentials come from CAPX_WIKI_USER and CAPX_WIKI_PASSWORD (a
+    /// bot password) or CAPX_WIKI_OAUTH2_TOKEN, and are used only where they pay off.
+    Crawl {
+        /// The wiki's api.php URL, e.g. https://meta.wikimedia.org/w/api.php
+        #[arg(long, value_name = "URL")]
+        api: String,
+        /// The data directory the web tool reads.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Read every page again, even when a previous snapshot exists.
+        #[arg(long)]
+        full: bool,
+        /// Also write a JSON summary of the run to this file.
+        #[arg(long, value_name = "FILE")]
+        summary_json: Option<PathBuf>,
+        /// Longest a single HTTP request may take, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        timeout: u64,
+        /// Attempts per request before the run gives up.
+        #[arg(long, value_name = "N", default_value_t = 6)]
+        max_attempts: u32,
+        /// First back-off delay after a failed request, in milliseconds (doubles each time).
+        #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
+        backoff_ms: u64,
+    },
     /// Build and publish a snapshot from a MediaWiki XML export (.xml, .xml.gz or .xml.bz2).
     ///
     /// Applies the same rules as a crawl: User pages only, the newest revision saved by the
@@ -111,6 +143,45 @@ fn is_broken_pipe(error: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
+        Command::Crawl {
+            api,
+            data,
+            full,
+            summary_json,
+            timeout,
+            max_attempts,
+            backoff_ms,
+        } => {
+            let options = crawl::CrawlOptions {
+                api,
+                data: DataDir::new(data),
+                full,
+                credentials: wiki::Credentials::from_env(),
+                politeness: wiki::Politeness {
+                    timeout: Duration::from_secs(timeout),
+                    max_attempts: max_attempts.max(1),
+                    backoff: Duration::from_millis(backoff_ms),
+                    ..wiki::Politeness::default()
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let summary = runtime
+                .block_on(crawl::crawl(&options))
+                .context("crawling; nothing was published")?;
+            info!(
+                mode = summary.mode,
+                requests = summary.requests,
+                profiles = summary.profiles,
+                "crawl finished"
+            );
+            if let Some(file) = summary_json {
+                write_json(&file, &summary)?;
+            }
+            Ok(())
+        }
         Command::Import {
             dump: path,
             data,

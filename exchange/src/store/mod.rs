@@ -24,7 +24,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use reader::Snapshot;
-pub use writer::{GenerationBuilder, PageRecord, ProfileRecord};
+pub use writer::{GenerationBuilder, PageRecord, ProfileRecord, UserRecord};
 
 /// Bumped whenever schema.sql changes; a reader refuses generations of another version.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -106,8 +106,9 @@ impl DataDir {
     /// The id of the generation being served, if any.
     pub fn current(&self) -> Result<Option<String>, StoreError> {
         let pointer = self.pointer();
-        match fs::read_to_string(&pointer) {
-            Ok(text) => {
+        match fs::read(&pointer) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
                 let id = text.trim();
                 if id.is_empty() || !is_generation_id(id) {
                     return Err(StoreError::Invalid {

@@ -6,8 +6,10 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tantivy::Index;
 
-use super::{INDEX_DIR, SCHEMA_VERSION, SQLITE_FILE, StoreError};
-use crate::profile::Profile;
+use super::{INDEX_DIR, PageRecord, SCHEMA_VERSION, SQLITE_FILE, StoreError, UserRecord};
+use std::collections::HashMap;
+
+use crate::profile::{Profile, Warning};
 use crate::search_index::{self, Fields};
 
 /// A published generation, open read-only. Never changes while open.
@@ -164,6 +166,63 @@ impl Snapshot {
             })?;
         }
         Ok(())
+    }
+
+    /// Every page that called the template at the last run.
+    pub fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT title, page_id, owner, latest_revid, profile_user FROM pages ORDER BY title",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(PageRecord {
+                    title: r.get(0)?,
+                    page_id: r.get(1)?,
+                    owner: r.get(2)?,
+                    latest_revid: r.get(3)?,
+                    profile_user: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// What the wiki said about page owners at the last run.
+    pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("SELECT name, blocked, block_expiry, email FROM users")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(UserRecord {
+                    name: r.get(0)?,
+                    blocked: r.get(1)?,
+                    block_expiry: r.get(2)?,
+                    email: r.get(3)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Parser warnings, by page title.
+    pub fn warnings(&self) -> Result<HashMap<String, Vec<Warning>>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("SELECT page, param, message FROM warnings ORDER BY rowid")?;
+            let mut out: HashMap<String, Vec<Warning>> = HashMap::new();
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (page, param, message) = row?;
+                out.entry(page)
+                    .or_default()
+                    .push(Warning { param, message });
+            }
+            Ok(out)
+        })
     }
 
     fn decode(&self, json: &str) -> Result<Profile, StoreError> {

@@ -29,6 +29,17 @@ pub struct PageRecord {
     pub profile_user: Option<String>,
 }
 
+/// What the wiki says about a page owner.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UserRecord {
+    pub name: String,
+    /// Blocked sitewide.
+    pub blocked: bool,
+    pub block_expiry: Option<String>,
+    /// Accepts e-mail through Special:EmailUser.
+    pub email: bool,
+}
+
 /// A generation being written. Dropping it without [`publish`](Self::publish) throws the
 /// work away and leaves the served generation untouched.
 pub struct GenerationBuilder {
@@ -232,6 +243,18 @@ impl GenerationBuilder {
                     page.profile_user
                 ])
             })
+            .map_err(sql_err(&path))?;
+        Ok(())
+    }
+
+    /// Records what the wiki says about a page owner.
+    pub fn add_user(&mut self, user: &UserRecord) -> Result<(), StoreError> {
+        let path = self.db_path();
+        self.conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO users (name, blocked, block_expiry, email) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .and_then(|mut s| s.execute(params![user.name, user.blocked, user.block_expiry, user.email]))
             .map_err(sql_err(&path))?;
         Ok(())
     }

@@ -1,0 +1,903 @@
+//! `indexer crawl`: the live wiki → a published snapshot, fully or incrementally.
+//!
+//! A full crawl lists every User page that transcludes the template (`generator=embeddedin`
+//! with the newest revision's content in the same requests), fetches the owner's newest
+//! revision where someone else edited last, checks the owners' block and e-mail status in
+//! one batched `list=users` pass, and publishes. An incremental crawl asks
+//! `list=recentchanges|logevents` what happened since the previous run (with an overlap),
+//! re-reads only those pages and carries everything else over from the previous generation.
+//! The trust rules themselves live in `exchange::harvest`.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fs;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use exchange::collection::Collection;
+use exchange::harvest::{PageHistory, Revision, harvest_page};
+use exchange::parse::{PROFILE_TEMPLATE, ProfileTemplate};
+use exchange::store::{DataDir, Snapshot, UserRecord};
+use exchange::taxonomy::Taxonomy;
+use exchange::wikitext::title::{NS_TEMPLATE, NS_USER, Title, normalize_user_name};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tracing::{info, warn};
+
+use crate::wiki::{Credentials, Politeness, Wiki};
+
+/// How far back an incremental crawl looks before the previous run started, so that
+/// changes saved while it ran (or under clock skew) are not missed.
+pub const OVERLAP: Duration = Duration::from_secs(10 * 60);
+/// Pages changed since the last run beyond which logging in pays off (higher batch limits).
+const LOGIN_THRESHOLD: usize = 500;
+const LAST_CRAWL_FILE: &str = "last-crawl.json";
+
+/// What to crawl and how.
+pub struct CrawlOptions {
+    pub api: String,
+    pub data: DataDir,
+    pub full: bool,
+    pub credentials: Credentials,
+    pub politeness: Politeness,
+}
+
+/// The `--summary-json` of DESIGN.md.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrawlSummary {
+    pub mode: &'static str,
+    /// Every HTTP request the run made, retries and login included.
+    pub requests: u64,
+    pub pages_fetched: u64,
+    pub profiles: u64,
+    pub added: u64,
+    pub updated: u64,
+    pub removed: u64,
+    /// The generation served after the run.
+    pub generation: Option<String>,
+}
+
+/// Recorded after every successful run, so that a run with nothing to do still moves the
+/// starting point of the next one forward without publishing a generation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LastCrawl {
+    started: DateTime<Utc>,
+    finished: DateTime<Utc>,
+    mode: String,
+    generation: Option<String>,
+    requests: u64,
+}
+
+fn template_title() -> String {
+    format!("Template:{PROFILE_TEMPLATE}")
+}
+
+/// A page as fetched from the API.
+#[derive(Debug, Default, Clone)]
+struct Fetched {
+    title: String,
+    namespace: i32,
+    page_id: Option<u64>,
+    missing: bool,
+    redirect: bool,
+    transcludes: bool,
+    latest: Option<Revision>,
+}
+
+fn parse_revision(rev: &Value) -> Option<Revision> {
+    let revid = rev.get("revid")?.as_u64()?;
+    let timestamp = rev
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let user = if rev.get("userhidden").and_then(Value::as_bool) == Some(true) {
+        None
+    } else {
+        rev.get("user")
+            .and_then(Value::as_str)
+            .and_then(normalize_user_name)
+    };
+    let main = rev.get("slots").and_then(|s| s.get("main"));
+    let hidden = main
+        .and_then(|m| m.get("texthidden"))
+        .and_then(Value::as_bool)
+        == Some(true);
+    let text = if hidden {
+        None
+    } else {
+        main.and_then(|m| m.get("content"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    Some(Revision {
+        revid,
+        timestamp,
+        user,
+        text,
+    })
+}
+
+/// Merges the `pages` of one answer into `into`, keyed by title (pages repeat across
+/// `rvcontinue` batches, each time with what that batch added).
+fn merge_pages(answer: &Value, into: &mut HashMap<String, Fetched>) {
+    let Some(pages) = answer
+        .get("query")
+        .and_then(|q| q.get("pages"))
+        .and_then(Value::as_array)
+    else {
+        return;
+    };
+    for page in pages {
+        let Some(title) = page.get("title").and_then(Value::as_str) else {
+            continue;
+        };
+        let entry = into.entry(title.to_string()).or_insert_with(|| Fetched {
+            title: title.to_string(),
+            ..Fetched::default()
+        });
+        if let Some(ns) = page.get("ns").and_then(Value::as_i64) {
+            entry.namespace = ns as i32;
+        }
+        if let Some(id) = page.get("pageid").and_then(Value::as_u64) {
+            entry.page_id = Some(id);
+        }
+        if page.get("missing").and_then(Value::as_bool) == Some(true)
+            || page.get("invalid").and_then(Value::as_bool) == Some(true)
+        {
+            entry.missing = true;
+        }
+        if page.get("redirect").and_then(Value::as_bool) == Some(true) {
+            entry.redirect = true;
+        }
+        if page
+            .get("templates")
+            .and_then(Value::as_array)
+            .is_some_and(|t| !t.is_empty())
+        {
+            entry.transcludes = true;
+        }
+        if let Some(rev) = page
+            .get("revisions")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .and_then(parse_revision)
+        {
+            entry.latest = Some(rev);
+        }
+    }
+}
+
+struct Progress(ProgressBar);
+
+impl Progress {
+    fn new(what: &str) -> Progress {
+        let bar = if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::new_spinner();
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        bar.set_message(what.to_string());
+        Progress(bar)
+    }
+
+    fn update(&self, message: String) {
+        if self.0.is_hidden() {
+            info!("{message}");
+        } else {
+            self.0.set_message(message);
+        }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// The crawler's state for one run.
+struct Crawler<'a> {
+    wiki: Wiki,
+    options: &'a CrawlOptions,
+    high_limits: bool,
+    pages_fetched: u64,
+}
+
+impl Crawler<'_> {
+    fn batch(&self) -> usize {
+        if self.high_limits { 500 } else { 50 }
+    }
+
+    /// The template's redirects (its aliases), and whether the account has high limits.
+    async fn aliases_and_rights(&mut self) -> Result<Vec<String>> {
+        let mut params = vec![
+            ("action", "query".to_string()),
+            ("titles", template_title()),
+            ("prop", "redirects".to_string()),
+            ("rdnamespace", NS_TEMPLATE.to_string()),
+            ("rdlimit", "max".to_string()),
+        ];
+        if self.wiki.is_logged_in() {
+            params.push(("meta", "userinfo".to_string()));
+            params.push(("uiprop", "rights".to_string()));
+        }
+        let mut aliases = Vec::new();
+        let mut high = false;
+        self.wiki
+            .query_continued(&params, |answer| {
+                let query = answer.get("query");
+                if let Some(pages) = query.and_then(|q| q.get("pages")).and_then(Value::as_array) {
+                    for page in pages {
+                        if page.get("missing").and_then(Value::as_bool) == Some(true) {
+                            warn!(
+                                "the wiki has no {}; pages may still call it",
+                                template_title()
+                            );
+                        }
+                        for redirect in page
+                            .get("redirects")
+                            .and_then(Value::as_array)
+                            .into_iter()
+                            .flatten()
+                        {
+                            if let Some(title) = redirect.get("title").and_then(Value::as_str) {
+                                aliases.push(title.to_string());
+                            }
+                        }
+                    }
+                }
+                if let Some(rights) = query
+                    .and_then(|q| q.get("userinfo"))
+                    .and_then(|u| u.get("rights"))
+                    .and_then(Value::as_array)
+                {
+                    high |= rights.iter().any(|r| r.as_str() == Some("apihighlimits"));
+                }
+                Ok(())
+            })
+            .await?;
+        self.high_limits = high;
+        aliases.sort();
+        aliases.dedup();
+        Ok(aliases)
+    }
+
+    /// Every User page transcluding the template, with its newest revision.
+    async fn list_transcluding(&mut self) -> Result<HashMap<String, Fetched>> {
+        let progress = Progress::new("listing pages that use the template");
+        let params = vec![
+            ("action", "query".to_string()),
+            ("generator", "embeddedin".to_string()),
+            ("geititle", template_title()),
+            ("geinamespace", NS_USER.to_string()),
+            ("geilimit", self.batch().to_string()),
+            ("prop", "revisions".to_string()),
+            ("rvprop", "ids|timestamp|user|content".to_string()),
+            ("rvslots", "main".to_string()),
+        ];
+        let mut pages = HashMap::new();
+        self.wiki
+            .query_continued(&params, |answer| {
+                merge_pages(answer, &mut pages);
+                progress.update(format!("{} pages listed", pages.len()));
+                Ok(())
+            })
+            .await?;
+        for page in pages.values_mut() {
+            page.transcludes = true;
+        }
+        self.pages_fetched += pages.len() as u64;
+        Ok(pages)
+    }
+
+    /// Re-reads named pages: newest revision, whether they transclude the template, and
+    /// whether they still exist or became redirects.
+    async fn read_pages(&mut self, titles: &[String]) -> Result<HashMap<String, Fetched>> {
+        let mut pages = HashMap::new();
+        let progress = Progress::new("re-reading changed pages");
+        for chunk in titles.chunks(self.batch()) {
+            let params = vec![
+                ("action", "query".to_string()),
+                ("titles", chunk.join("|")),
+                ("prop", "revisions|templates|info".to_string()),
+                ("rvprop", "ids|timestamp|user|content".to_string()),
+                ("rvslots", "main".to_string()),
+                ("tltemplates", template_title()),
+                ("tllimit", "max".to_string()),
+            ];
+            self.wiki
+                .query_continued(&params, |answer| {
+                    merge_pages(answer, &mut pages);
+                    Ok(())
+                })
+                .await?;
+            progress.update(format!(
+                "{} of {} changed pages read",
+                pages.len(),
+                titles.len()
+            ));
+        }
+        self.pages_fetched += pages.values().filter(|p| p.latest.is_some()).count() as u64;
+        Ok(pages)
+    }
+
+    /// The newest readable revision saved by each page's owner, for pages whose newest
+    /// revision is someone else's (or hidden): `list=usercontribs` for the owners, then the
+    /// texts by revision id, both in batches.
+    async fn owner_revisions(
+        &mut self,
+        wanted: &[(String, String)],
+    ) -> Result<HashMap<String, Revision>> {
+        let mut newest: HashMap<String, u64> = HashMap::new();
+        let titles: HashSet<&str> = wanted.iter().map(|(t, _)| t.as_str()).collect();
+        let owners: BTreeSet<&str> = wanted.iter().map(|(_, o)| o.as_str()).collect();
+        let owners: Vec<&str> = owners.into_iter().collect();
+        for chunk in owners.chunks(self.batch()) {
+            let params = vec![
+                ("action", "query".to_string()),
+                ("list", "usercontribs".to_string()),
+                ("ucuser", chunk.join("|")),
+                ("ucnamespace", NS_USER.to_string()),
+                ("ucprop", "ids|title|timestamp".to_string()),
+                ("uclimit", "max".to_string()),
+            ];
+            self.wiki
+                .query_continued(&params, |answer| {
+                    for contrib in answer
+                        .get("query")
+                        .and_then(|q| q.get("usercontribs"))
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                    {
+                        let (Some(title), Some(revid), Some(user)) = (
+                            contrib.get("title").and_then(Value::as_str),
+                            contrib.get("revid").and_then(Value::as_u64),
+                            contrib.get("user").and_then(Value::as_str),
+                        ) else {
+                            continue;
+                        };
+                        let hidden =
+                            contrib.get("texthidden").and_then(Value::as_bool) == Some(true);
+                        let owner =
+                            Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string));
+                        let own = owner.as_deref() == normalize_user_name(user).as_deref();
+                        if titles.contains(title) && own && !hidden {
+                            let best = newest.entry(title.to_string()).or_insert(revid);
+                            *best = (*best).max(revid);
+                        }
+                    }
+                    Ok(())
+                })
+                .await?;
+        }
+        let revids: Vec<String> = newest.values().map(u64::to_string).collect();
+        let mut found = HashMap::new();
+        for chunk in revids.chunks(self.batch()) {
+            let params = vec![
+                ("action", "query".to_string()),
+                ("revids", chunk.join("|")),
+                ("prop", "revisions".to_string()),
+                ("rvprop", "ids|timestamp|user|content".to_string()),
+                ("rvslots", "main".to_string()),
+            ];
+            let mut pages = HashMap::new();
+            self.wiki
+                .query_continued(&params, |answer| {
+                    merge_pages(answer, &mut pages);
+                    Ok(())
+                })
+                .await?;
+            for (title, page) in pages {
+                if let Some(rev) = page.latest.filter(|r| r.text.is_some()) {
+                    found.insert(title, rev);
+                }
+            }
+        }
+        self.pages_fetched += found.len() as u64;
+        Ok(found)
+    }
+
+    /// Block and e-mail status of users, in batches.
+    async fn users(&mut self, names: &[String]) -> Result<HashMap<String, UserRecord>> {
+        let mut out = HashMap::new();
+        for chunk in names.chunks(self.batch()) {
+            let params = vec![
+                ("action", "query".to_string()),
+                ("list", "users".to_string()),
+                ("ususers", chunk.join("|")),
+                ("usprop", "blockinfo|emailable".to_string()),
+            ];
+            let answer = self.wiki.query(&params).await?;
+            for user in answer
+                .get("query")
+                .and_then(|q| q.get("users"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let Some(name) = user.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                let partial = user.get("blockpartial").and_then(Value::as_bool) == Some(true);
+                let blocked = user.get("blockid").is_some() && !partial;
+                let expiry = user
+                    .get("blockexpiry")
+                    .and_then(Value::as_str)
+                    .filter(|e| *e != "infinite" && *e != "infinity")
+                    .map(str::to_string);
+                out.insert(
+                    name.to_string(),
+                    UserRecord {
+                        name: name.to_string(),
+                        blocked,
+                        block_expiry: if blocked { expiry } else { None },
+                        email: user
+                            .get("emailable")
+                            .is_some_and(|e| e.as_bool() != Some(false)),
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies the owner rule to fetched pages, fetching owners' revisions where needed.
+    async fn histories(&mut self, fetched: Vec<Fetched>) -> Result<Vec<PageHistory>> {
+        let mut need_owner = Vec::new();
+        for page in &fetched {
+            let owner = Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string));
+            let Some(owner) = owner else { continue };
+            let latest_is_owners = page
+                .latest
+                .as_ref()
+                .is_some_and(|r| r.user.as_deref() == Some(owner.as_str()) && r.text.is_some());
+            if page.namespace == NS_USER && !page.missing && page.transcludes && !latest_is_owners {
+                need_owner.push((page.title.clone(), owner));
+            }
+        }
+        let owner_revs = if need_owner.is_empty() {
+            HashMap::new()
+        } else {
+            self.owner_revisions(&need_owner).await?
+        };
+        Ok(fetched
+            .into_iter()
+            .filter(|p| !p.missing)
+            .map(|p| PageHistory {
+                owner_latest: owner_revs.get(&p.title).cloned(),
+                title: p.title,
+                namespace: p.namespace,
+                page_id: p.page_id,
+                redirect: p.redirect.then(String::new),
+                latest: p.latest,
+                transcludes: Some(p.transcludes),
+                problems: Vec::new(),
+            })
+            .collect())
+    }
+}
+
+fn read_last_crawl(data: &DataDir) -> Option<LastCrawl> {
+    let text = fs::read_to_string(data.root().join(LAST_CRAWL_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn write_last_crawl(data: &DataDir, record: &LastCrawl) -> Result<()> {
+    let path = data.root().join(LAST_CRAWL_FILE);
+    let tmp = data.root().join(format!("{LAST_CRAWL_FILE}.tmp"));
+    fs::write(&tmp, serde_json::to_vec_pretty(record)?)
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
+    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Runs one crawl and publishes its result.
+pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
+    let started = Utc::now();
+    let previous = match options.data.current() {
+        Ok(Some(_)) => match options.data.open_current() {
+            Ok(snapshot) => Some(snapshot),
+            Err(e) => {
+                warn!("the current snapshot cannot be read ({e}); doing a full crawl");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(e) => {
+            warn!("{e}; doing a full crawl");
+            None
+        }
+    };
+    let since = previous.as_ref().and_then(|snapshot| {
+        let from_meta = snapshot
+            .meta("crawl_started")
+            .ok()
+            .flatten()
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc));
+        let from_record = read_last_crawl(&options.data)
+            .filter(|r| r.generation.as_deref() == Some(snapshot.id()))
+            .map(|r| r.started);
+        from_meta.into_iter().chain(from_record).max()
+    });
+    let summary = match (options.full, previous, since) {
+        (false, Some(previous), Some(since)) => {
+            incremental(options, &previous, since, started).await?
+        }
+        (_, previous, _) => full(options, previous.as_ref(), started, None).await?,
+    };
+    write_last_crawl(
+        &options.data,
+        &LastCrawl {
+            started,
+            finished: Utc::now(),
+            mode: summary.mode.to_string(),
+            generation: summary.generation.clone(),
+            requests: summary.requests,
+        },
+    )?;
+    Ok(summary)
+}
+
+/// User name → profile revision, for counting what changed.
+fn profile_revisions(snapshot: Option<&Snapshot>) -> Result<HashMap<String, u64>> {
+    let mut out = HashMap::new();
+    if let Some(snapshot) = snapshot {
+        for page in snapshot.pages()? {
+            if let Some(user) = page.profile_user
+                && let Some(profile) = snapshot.profile(&user)?
+            {
+                out.insert(user, profile.revid);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn full(
+    options: &CrawlOptions,
+    previous: Option<&Snapshot>,
+    started: DateTime<Utc>,
+    wiki: Option<Wiki>,
+) -> Result<CrawlSummary> {
+    let wiki = match wiki {
+        Some(wiki) => wiki,
+        None => {
+            Wiki::connect(
+                &options.api,
+                &options.credentials,
+                options.politeness.clone(),
+            )
+            .await?
+        }
+    };
+    let mut crawler = Crawler {
+        wiki,
+        options,
+        high_limits: false,
+        pages_fetched: 0,
+    };
+    let aliases = crawler.aliases_and_rights().await?;
+    let fetched = crawler.list_transcluding().await?;
+    let histories = crawler.histories(fetched.into_values().collect()).await?;
+    let template = ProfileTemplate::with_aliases(&aliases);
+    let mut collection = Collection::new();
+    for page in &histories {
+        collection.add(page, harvest_page(page, &template, Taxonomy::bundled()));
+    }
+    let owners = collection.owners();
+    let users = crawler.users(&owners).await?;
+    publish(
+        &mut crawler,
+        collection,
+        users,
+        &aliases,
+        previous,
+        started,
+        "full",
+    )
+    .await
+}
+
+async fn publish(
+    crawler: &mut Crawler<'_>,
+    mut collection: Collection,
+    users: HashMap<String, UserRecord>,
+    aliases: &[String],
+    previous: Option<&Snapshot>,
+    started: DateTime<Utc>,
+    mode: &'static str,
+) -> Result<CrawlSummary> {
+    collection.apply_blocks(&|name| users.get(name).is_some_and(|u| u.blocked));
+    let before = profile_revisions(previous)?;
+    let after: HashMap<String, u64> = collection
+        .profiles()
+        .into_iter()
+        .filter(|p| !users.get(&p.user).is_some_and(|u| u.blocked))
+        .map(|p| (p.user.clone(), p.revid))
+        .collect();
+    let options = crawler.options;
+    let mut builder = options.data.begin("crawl")?;
+    builder.set_meta("wiki", &options.api)?;
+    builder.set_meta("crawl_started", &rfc3339(started))?;
+    builder.set_meta("crawl_mode", mode)?;
+    builder.set_meta("template_aliases", &aliases.join("|"))?;
+    let mut names: Vec<&String> = users.keys().collect();
+    names.sort();
+    for name in names {
+        builder.add_user(&users[name])?;
+    }
+    let stats = collection.write(&mut builder, &|name| {
+        users.get(name).is_some_and(|u| u.email)
+    })?;
+    let generation = builder.publish()?;
+    let added = after.keys().filter(|u| !before.contains_key(*u)).count() as u64;
+    let removed = before.keys().filter(|u| !after.contains_key(*u)).count() as u64;
+    let updated = after
+        .iter()
+        .filter(|(u, r)| before.get(*u).is_some_and(|b| b != *r))
+        .count() as u64;
+    info!(%generation, profiles = stats.profiles, added, updated, removed, "published");
+    Ok(CrawlSummary {
+        mode,
+        requests: crawler.wiki.requests(),
+        pages_fetched: crawler.pages_fetched,
+        profiles: stats.profiles,
+        added,
+        updated,
+        removed,
+        generation: Some(generation),
+    })
+}
+
+/// What recent changes tell an incremental crawl to do.
+#[derive(Debug, Default)]
+struct Changes {
+    pages: BTreeSet<String>,
+    users: BTreeSet<String>,
+    template_touched: bool,
+    needs_full: bool,
+}
+
+fn read_changes(answer: &Value, aliases: &HashSet<String>, changes: &mut Changes) {
+    let query = answer.get("query");
+    let entries = ["recentchanges", "logevents"].into_iter().flat_map(|list| {
+        query
+            .and_then(|q| q.get(list))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+    });
+    for entry in entries {
+        let title = entry
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ns = entry.get("ns").and_then(Value::as_i64).unwrap_or(-1) as i32;
+        let log_type = entry
+            .get("logtype")
+            .or_else(|| entry.get("type"))
+            .and_then(Value::as_str);
+        let target = entry
+            .get("logparams")
+            .and_then(|p| p.get("target_title"))
+            .and_then(Value::as_str);
+        match log_type {
+            Some("renameuser") => changes.needs_full = true,
+            Some("block") if ns == NS_USER => {
+                if let Some(user) =
+                    Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string))
+                {
+                    changes.users.insert(user);
+                }
+            }
+            _ => {}
+        }
+        for (title, ns) in [(Some(title), Some(ns)), (target, None)] {
+            let Some(title) = title.filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            let Some(parsed) = Title::parse(title, 0) else {
+                continue;
+            };
+            let ns = ns.unwrap_or(parsed.namespace);
+            if ns == NS_USER && parsed.namespace == NS_USER {
+                changes.pages.insert(parsed.to_string());
+            } else if ns == NS_TEMPLATE {
+                let name = parsed.as_call_name();
+                if name == PROFILE_TEMPLATE
+                    || aliases.contains(&parsed.to_string())
+                    || log_type.is_some()
+                    || entry.get("type").and_then(Value::as_str) == Some("new")
+                {
+                    changes.template_touched = true;
+                }
+            }
+        }
+    }
+}
+
+async fn incremental(
+    options: &CrawlOptions,
+    previous: &Snapshot,
+    since: DateTime<Utc>,
+    started: DateTime<Utc>,
+) -> Result<CrawlSummary> {
+    let from = since - chrono::Duration::from_std(OVERLAP).unwrap_or_default();
+    // Anonymous first: a run with nothing to do must stay at one or two requests.
+    let wiki = Wiki::connect(
+        &options.api,
+        &Credentials::Anonymous,
+        options.politeness.clone(),
+    )
+    .await?;
+    let old_aliases: Vec<String> = previous
+        .meta("template_aliases")?
+        .unwrap_or_default()
+        .split('|')
+        .filter(|a| !a.is_empty())
+        .map(str::to_string)
+        .collect();
+    let alias_set: HashSet<String> = old_aliases.iter().cloned().collect();
+    let params = vec![
+        ("action", "query".to_string()),
+        ("list", "recentchanges|logevents".to_string()),
+        ("rcstart", rfc3339(from)),
+        ("rcdir", "newer".to_string()),
+        ("rcnamespace", format!("{NS_USER}|{NS_TEMPLATE}")),
+        ("rcprop", "title|ids|timestamp|loginfo".to_string()),
+        ("rctype", "edit|new|log".to_string()),
+        ("rclimit", "max".to_string()),
+        ("letype", "move".to_string()),
+        ("lestart", rfc3339(from)),
+        ("ledir", "newer".to_string()),
+        ("leprop", "title|type|details|timestamp".to_string()),
+        ("lelimit", "max".to_string()),
+    ];
+    let mut changes = Changes::default();
+    wiki.query_continued(&params, |answer| {
+        read_changes(answer, &alias_set, &mut changes);
+        Ok(())
+    })
+    .await?;
+    let now = Utc::now();
+    let prev_users = previous.users()?;
+    for user in &prev_users {
+        let expired = user
+            .block_expiry
+            .as_deref()
+            .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+            .is_some_and(|e| e < now);
+        if user.blocked && expired {
+            changes.users.insert(user.name.clone());
+        }
+    }
+    let mut crawler = Crawler {
+        wiki,
+        options,
+        high_limits: false,
+        pages_fetched: 0,
+    };
+    if changes.template_touched && !changes.needs_full {
+        let aliases = crawler.aliases_and_rights().await?;
+        if aliases != old_aliases {
+            info!("the template's aliases changed; doing a full crawl");
+            changes.needs_full = true;
+        }
+    }
+    if changes.needs_full {
+        let wiki = Wiki::connect(
+            &options.api,
+            &options.credentials,
+            options.politeness.clone(),
+        )
+        .await?;
+        let mut summary = full(options, Some(previous), started, Some(wiki)).await?;
+        summary.requests += crawler.wiki.requests();
+        return Ok(summary);
+    }
+    let prev_pages = previous.pages()?;
+    // The pages of users whose block status may have changed are re-read too.
+    for page in &prev_pages {
+        if page
+            .owner
+            .as_ref()
+            .is_some_and(|o| changes.users.contains(o))
+        {
+            changes.pages.insert(page.title.clone());
+        }
+    }
+    if changes.pages.is_empty() && changes.users.is_empty() {
+        info!("nothing changed since {}", rfc3339(from));
+        return Ok(CrawlSummary {
+            mode: "incremental",
+            requests: crawler.wiki.requests(),
+            pages_fetched: 0,
+            profiles: previous.profile_count()?,
+            added: 0,
+            updated: 0,
+            removed: 0,
+            generation: Some(previous.id().to_string()),
+        });
+    }
+    if changes.pages.len() > LOGIN_THRESHOLD && !options.credentials.is_anonymous() {
+        let requests = crawler.wiki.requests();
+        crawler.wiki = Wiki::connect(
+            &options.api,
+            &options.credentials,
+            options.politeness.clone(),
+        )
+        .await?;
+        let _ = crawler.aliases_and_rights().await?;
+        // Keep counting the requests made before logging in.
+        crawler.wiki.add_requests(requests);
+    }
+    let titles: Vec<String> = changes.pages.iter().cloned().collect();
+    let fetched = crawler.read_pages(&titles).await?;
+    let histories = crawler.histories(fetched.into_values().collect()).await?;
+    let template = ProfileTemplate::with_aliases(&old_aliases);
+    let mut collection = Collection::new();
+    let reread: HashSet<&str> = titles.iter().map(String::as_str).collect();
+    let warnings = previous.warnings()?;
+    for page in &prev_pages {
+        if reread.contains(page.title.as_str()) {
+            continue;
+        }
+        let profile = match &page.profile_user {
+            Some(user) => previous.profile(user)?,
+            None => None,
+        };
+        collection.add_carried(
+            page,
+            profile,
+            warnings.get(&page.title).cloned().unwrap_or_default(),
+        );
+    }
+    let mut fresh_owners = BTreeSet::new();
+    for page in &histories {
+        let harvest = harvest_page(page, &template, Taxonomy::bundled());
+        if harvest.outcome.is_ok()
+            && let Some(owner) = &harvest.owner
+        {
+            fresh_owners.insert(owner.clone());
+        }
+        collection.add(page, harvest);
+    }
+    let mut users: HashMap<String, UserRecord> = prev_users
+        .into_iter()
+        .map(|u| (u.name.clone(), u))
+        .collect();
+    let recheck: Vec<String> = fresh_owners
+        .into_iter()
+        .chain(changes.users.iter().cloned())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    users.extend(crawler.users(&recheck).await?);
+    let owners: HashSet<String> = collection.owners().into_iter().collect();
+    users.retain(|name, _| owners.contains(name));
+    publish(
+        &mut crawler,
+        collection,
+        users,
+        &old_aliases,
+        Some(previous),
+        started,
+        "incremental",
+    )
+    .await
+}
