@@ -37,6 +37,8 @@ const LAST_CRAWL_FILE: &str = "last-crawl.json";
 
 /// What to crawl and how.
 pub struct CrawlOptions {
+    /// How far before the previous run's start an incremental crawl looks.
+    pub overlap: Duration,
     pub api: String,
     pub data: DataDir,
     pub full: bool,
@@ -68,6 +70,17 @@ struct LastCrawl {
     mode: String,
     generation: Option<String>,
     requests: u64,
+    /// The newest recent-changes and log entries already taken into account.
+    #[serde(default)]
+    marks: Marks,
+}
+
+/// Where the previous run stopped reading recent changes and logs. Ids only grow, so an
+/// entry at or below a mark was already taken into account, whatever its timestamp.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Marks {
+    rcid: u64,
+    logid: u64,
 }
 
 fn template_title() -> String {
@@ -268,6 +281,35 @@ impl Crawler<'_> {
         aliases.sort();
         aliases.dedup();
         Ok(aliases)
+    }
+
+    /// The newest recent-changes and move-log ids now, so that the next incremental run
+    /// starts exactly after what this full crawl saw.
+    async fn current_marks(&mut self) -> Result<Marks> {
+        let params = vec![
+            ("action", "query".to_string()),
+            ("list", "recentchanges|logevents".to_string()),
+            ("rcprop", "ids".to_string()),
+            ("rclimit", "1".to_string()),
+            ("letype", "move".to_string()),
+            ("leprop", "ids".to_string()),
+            ("lelimit", "1".to_string()),
+        ];
+        let answer = self.wiki.query(&params).await?;
+        let first_id = |list: &str, key: &str| {
+            answer
+                .get("query")
+                .and_then(|q| q.get(list))
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .and_then(|e| e.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        Ok(Marks {
+            rcid: first_id("recentchanges", "rcid"),
+            logid: first_id("logevents", "logid"),
+        })
     }
 
     /// Every User page transcluding the template, with its newest revision.
@@ -522,21 +564,33 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
             None
         }
     };
-    let since = previous.as_ref().and_then(|snapshot| {
-        let from_meta = snapshot
+    // Where the previous run stopped: its own record when it is about the generation being
+    // served (a run with nothing to do publishes none), else the generation's meta.
+    let record = previous.as_ref().and_then(|snapshot| {
+        read_last_crawl(&options.data).filter(|r| r.generation.as_deref() == Some(snapshot.id()))
+    });
+    let from_meta = previous.as_ref().and_then(|snapshot| {
+        let started = snapshot
             .meta("crawl_started")
             .ok()
             .flatten()
             .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.with_timezone(&Utc));
-        let from_record = read_last_crawl(&options.data)
-            .filter(|r| r.generation.as_deref() == Some(snapshot.id()))
-            .map(|r| r.started);
-        from_meta.into_iter().chain(from_record).max()
+            .map(|t| t.with_timezone(&Utc))?;
+        let marks = snapshot
+            .meta("crawl_marks")
+            .ok()
+            .flatten()
+            .and_then(|m| serde_json::from_str::<Marks>(&m).ok())
+            .unwrap_or_default();
+        Some((started, marks))
     });
-    let summary = match (options.full, previous, since) {
-        (false, Some(previous), Some(since)) => {
-            incremental(options, &previous, since, started).await?
+    let resume = match (record, from_meta) {
+        (Some(r), _) => Some((r.started, r.marks)),
+        (None, meta) => meta,
+    };
+    let (summary, marks) = match (options.full, previous, resume) {
+        (false, Some(previous), Some((since, marks))) => {
+            incremental(options, &previous, since, started, marks).await?
         }
         (_, previous, _) => full(options, previous.as_ref(), started, None).await?,
     };
@@ -548,6 +602,7 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
             mode: summary.mode.to_string(),
             generation: summary.generation.clone(),
             requests: summary.requests,
+            marks,
         },
     )?;
     Ok(summary)
@@ -573,7 +628,7 @@ async fn full(
     previous: Option<&Snapshot>,
     started: DateTime<Utc>,
     wiki: Option<Wiki>,
-) -> Result<CrawlSummary> {
+) -> Result<(CrawlSummary, Marks)> {
     let wiki = match wiki {
         Some(wiki) => wiki,
         None => {
@@ -591,6 +646,7 @@ async fn full(
         high_limits: false,
         pages_fetched: 0,
     };
+    let marks = crawler.current_marks().await?;
     let aliases = crawler.aliases_and_rights().await?;
     let fetched = crawler.list_transcluding().await?;
     let histories = crawler.histories(fetched.into_values().collect()).await?;
@@ -601,16 +657,18 @@ async fn full(
     }
     let owners = collection.owners();
     let users = crawler.users(&owners).await?;
-    publish(
+    let summary = publish(
         &mut crawler,
         collection,
         users,
         &aliases,
         previous,
         started,
+        marks,
         "full",
     )
-    .await
+    .await?;
+    Ok((summary, marks))
 }
 
 async fn publish(
@@ -620,6 +678,7 @@ async fn publish(
     aliases: &[String],
     previous: Option<&Snapshot>,
     started: DateTime<Utc>,
+    marks: Marks,
     mode: &'static str,
 ) -> Result<CrawlSummary> {
     collection.apply_blocks(&|name| users.get(name).is_some_and(|u| u.blocked));
@@ -635,6 +694,7 @@ async fn publish(
     builder.set_meta("wiki", &options.api)?;
     builder.set_meta("crawl_started", &rfc3339(started))?;
     builder.set_meta("crawl_mode", mode)?;
+    builder.set_meta("crawl_marks", &serde_json::to_string(&marks)?)?;
     builder.set_meta("template_aliases", &aliases.join("|"))?;
     let mut names: Vec<&String> = users.keys().collect();
     names.sort();
@@ -667,13 +727,21 @@ async fn publish(
 /// What recent changes tell an incremental crawl to do.
 #[derive(Debug, Default)]
 struct Changes {
+    marks: Marks,
     pages: BTreeSet<String>,
     users: BTreeSet<String>,
     template_touched: bool,
     needs_full: bool,
 }
 
-fn read_changes(answer: &Value, aliases: &HashSet<String>, changes: &mut Changes) {
+/// Reads one answer of `list=recentchanges|logevents`. `seen` gives the newest revision the
+/// previous generation read of a page, so edits it already reflects are not read again.
+fn read_changes(
+    answer: &Value,
+    aliases: &HashSet<String>,
+    seen: &HashMap<String, u64>,
+    changes: &mut Changes,
+) {
     let query = answer.get("query");
     let entries = ["recentchanges", "logevents"].into_iter().flat_map(|list| {
         query
@@ -682,7 +750,20 @@ fn read_changes(answer: &Value, aliases: &HashSet<String>, changes: &mut Changes
             .into_iter()
             .flatten()
     });
+    let previous = changes.marks;
     for entry in entries {
+        let rcid = entry.get("rcid").and_then(Value::as_u64).unwrap_or(0);
+        let logid = entry.get("logid").and_then(Value::as_u64).unwrap_or(0);
+        changes.marks.rcid = changes.marks.rcid.max(rcid);
+        changes.marks.logid = changes.marks.logid.max(logid);
+        let already_seen = if rcid > 0 {
+            rcid <= previous.rcid
+        } else {
+            logid > 0 && logid <= previous.logid
+        };
+        if already_seen {
+            continue;
+        }
         let title = entry
             .get("title")
             .and_then(Value::as_str)
@@ -692,6 +773,10 @@ fn read_changes(answer: &Value, aliases: &HashSet<String>, changes: &mut Changes
             .get("logtype")
             .or_else(|| entry.get("type"))
             .and_then(Value::as_str);
+        let revid = entry.get("revid").and_then(Value::as_u64).unwrap_or(0);
+        if revid > 0 && seen.get(title).is_some_and(|&latest| latest >= revid) {
+            continue;
+        }
         let target = entry
             .get("logparams")
             .and_then(|p| p.get("target_title"))
@@ -736,8 +821,9 @@ async fn incremental(
     previous: &Snapshot,
     since: DateTime<Utc>,
     started: DateTime<Utc>,
-) -> Result<CrawlSummary> {
-    let from = since - chrono::Duration::from_std(OVERLAP).unwrap_or_default();
+    marks: Marks,
+) -> Result<(CrawlSummary, Marks)> {
+    let from = since - chrono::Duration::from_std(options.overlap).unwrap_or_default();
     // Anonymous first: a run with nothing to do must stay at one or two requests.
     let wiki = Wiki::connect(
         &options.api,
@@ -768,9 +854,17 @@ async fn incremental(
         ("leprop", "title|type|details|timestamp".to_string()),
         ("lelimit", "max".to_string()),
     ];
-    let mut changes = Changes::default();
+    let prev_pages = previous.pages()?;
+    let seen: HashMap<String, u64> = prev_pages
+        .iter()
+        .filter_map(|p| p.latest_revid.map(|r| (p.title.clone(), r)))
+        .collect();
+    let mut changes = Changes {
+        marks,
+        ..Changes::default()
+    };
     wiki.query_continued(&params, |answer| {
-        read_changes(answer, &alias_set, &mut changes);
+        read_changes(answer, &alias_set, &seen, &mut changes);
         Ok(())
     })
     .await?;
@@ -806,11 +900,10 @@ async fn incremental(
             options.politeness.clone(),
         )
         .await?;
-        let mut summary = full(options, Some(previous), started, Some(wiki)).await?;
+        let (mut summary, marks) = full(options, Some(previous), started, Some(wiki)).await?;
         summary.requests += crawler.wiki.requests();
-        return Ok(summary);
+        return Ok((summary, marks));
     }
-    let prev_pages = previous.pages()?;
     // The pages of users whose block status may have changed are re-read too.
     for page in &prev_pages {
         if page
@@ -823,7 +916,7 @@ async fn incremental(
     }
     if changes.pages.is_empty() && changes.users.is_empty() {
         info!("nothing changed since {}", rfc3339(from));
-        return Ok(CrawlSummary {
+        let summary = CrawlSummary {
             mode: "incremental",
             requests: crawler.wiki.requests(),
             pages_fetched: 0,
@@ -832,7 +925,8 @@ async fn incremental(
             updated: 0,
             removed: 0,
             generation: Some(previous.id().to_string()),
-        });
+        };
+        return Ok((summary, changes.marks));
     }
     if changes.pages.len() > LOGIN_THRESHOLD && !options.credentials.is_anonymous() {
         let requests = crawler.wiki.requests();
@@ -890,14 +984,16 @@ async fn incremental(
     users.extend(crawler.users(&recheck).await?);
     let owners: HashSet<String> = collection.owners().into_iter().collect();
     users.retain(|name, _| owners.contains(name));
-    publish(
+    let summary = publish(
         &mut crawler,
         collection,
         users,
         &old_aliases,
         Some(previous),
         started,
+        changes.marks,
         "incremental",
     )
-    .await
+    .await?;
+    Ok((summary, changes.marks))
 }

@@ -54,6 +54,9 @@ enum Command {
         /// First back-off delay after a failed request, in milliseconds (doubles each time).
         #[arg(long, value_name = "MS", default_value_t = 2000, hide = true)]
         backoff_ms: u64,
+        /// How far before the previous run's start an incremental crawl looks, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = crawl::OVERLAP.as_secs(), hide = true)]
+        overlap_secs: u64,
     },
     /// Build and publish a snapshot from a MediaWiki XML export (.xml, .xml.gz or .xml.bz2).
     ///
@@ -151,8 +154,10 @@ fn run(cli: Cli) -> Result<()> {
             timeout,
             max_attempts,
             backoff_ms,
+            overlap_secs,
         } => {
             let options = crawl::CrawlOptions {
+                overlap: Duration::from_secs(overlap_secs),
                 api,
                 data: DataDir::new(data),
                 full,

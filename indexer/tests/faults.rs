@@ -31,7 +31,9 @@ struct Log {
 /// Answers like a tiny wiki with two profiles, after serving the scripted faults first.
 fn wiki_answer(query: &str) -> String {
     let has = |needle: &str| query.contains(needle);
-    if has("prop=redirects") {
+    if has("list=recentchanges") {
+        r#"{"batchcomplete":true,"query":{"recentchanges":[{"type":"edit","rcid":5}],"logevents":[]}}"#.into()
+    } else if has("prop=redirects") {
         r#"{"batchcomplete":true,"query":{"pages":[{"pageid":1,"ns":10,"title":"Template:Capacity Exchange profile","redirects":[{"pageid":2,"ns":10,"title":"Template:CX profile"}]}]}}"#.into()
     } else if has("generator=embeddedin") {
         let ana = "{{Capacity Exchange profile|offers=Lua|languages=pt-N}}";
@@ -173,9 +175,9 @@ fn a_clean_crawl_applies_the_owner_rule_and_counts_requests() {
     assert_eq!(s["mode"], "full");
     assert_eq!(s["profiles"], 2);
     assert_eq!(s["added"], 2);
-    // aliases, embeddedin, usercontribs, revids, users.
-    assert_eq!(s["requests"], 5);
-    assert_eq!(server.requests().len(), 5);
+    // recent-changes mark, aliases, embeddedin, usercontribs, revids, users.
+    assert_eq!(s["requests"], 6);
+    assert_eq!(server.requests().len(), 6);
     for (_, head) in server.requests() {
         assert!(head.contains("maxlag=5"), "{head}");
         let agent = head
@@ -216,9 +218,9 @@ fn server_errors_maxlag_429_ratelimits_and_truncated_json_are_retried() {
     );
     let s = summary(&sum);
     assert_eq!(s["profiles"], 2);
-    assert_eq!(s["requests"], 5 + 6, "every retry is counted");
+    assert_eq!(s["requests"], 6 + 6, "every retry is counted");
     let requests = server.requests();
-    assert_eq!(requests.len(), 11);
+    assert_eq!(requests.len(), 12);
     // Retry-After: 1 was honoured after the maxlag answer and after the 429.
     assert!(requests[2].0 - requests[1].0 >= Duration::from_secs(1));
     assert!(requests[3].0 - requests[2].0 >= Duration::from_secs(1));
@@ -262,7 +264,7 @@ fn a_stalled_connection_times_out_and_is_retried() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(summary(&sum)["requests"], 6);
+    assert_eq!(summary(&sum)["requests"], 7);
 }
 
 #[test]
