@@ -657,30 +657,39 @@ async fn full(
     }
     let owners = collection.owners();
     let users = crawler.users(&owners).await?;
-    let summary = publish(
-        &mut crawler,
+    let found = Found {
         collection,
         users,
-        &aliases,
-        previous,
-        started,
+        aliases: &aliases,
         marks,
-        "full",
-    )
-    .await?;
+        mode: "full",
+    };
+    let summary = publish(&mut crawler, found, previous, started).await?;
     Ok((summary, marks))
+}
+
+/// What a run found, ready to be published.
+struct Found<'a> {
+    collection: Collection,
+    users: HashMap<String, UserRecord>,
+    aliases: &'a [String],
+    marks: Marks,
+    mode: &'static str,
 }
 
 async fn publish(
     crawler: &mut Crawler<'_>,
-    mut collection: Collection,
-    users: HashMap<String, UserRecord>,
-    aliases: &[String],
+    found: Found<'_>,
     previous: Option<&Snapshot>,
     started: DateTime<Utc>,
-    marks: Marks,
-    mode: &'static str,
 ) -> Result<CrawlSummary> {
+    let Found {
+        mut collection,
+        users,
+        aliases,
+        marks,
+        mode,
+    } = found;
     collection.apply_blocks(&|name| users.get(name).is_some_and(|u| u.blocked));
     let before = profile_revisions(previous)?;
     let after: HashMap<String, u64> = collection
@@ -984,16 +993,13 @@ async fn incremental(
     users.extend(crawler.users(&recheck).await?);
     let owners: HashSet<String> = collection.owners().into_iter().collect();
     users.retain(|name, _| owners.contains(name));
-    let summary = publish(
-        &mut crawler,
+    let found = Found {
         collection,
         users,
-        &old_aliases,
-        Some(previous),
-        started,
-        changes.marks,
-        "incremental",
-    )
-    .await?;
+        aliases: &old_aliases,
+        marks: changes.marks,
+        mode: "incremental",
+    };
+    let summary = publish(&mut crawler, found, Some(previous), started).await?;
     Ok((summary, changes.marks))
 }
