@@ -19,3 +19,4 @@ pub mod synth;
 pub mod taxonomy;
 pub mod text_key;
 pub mod wikitext;
+pub mod search;

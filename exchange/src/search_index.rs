@@ -7,12 +7,13 @@
 use std::path::Path;
 
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
+    FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::{AsciiFoldingFilter, LowerCaser, SimpleTokenizer, TextAnalyzer};
 use tantivy::{Index, IndexWriter, TantivyDocument};
 
-use crate::profile::{Profile, SkillKind, SkillRef};
+use crate::profile::{Profile, SkillKind, SkillRef, Status};
 use crate::taxonomy::Taxonomy;
 
 /// The analyzer for every text field: words, lower case, accents folded.
@@ -27,6 +28,23 @@ pub struct Fields {
     pub knows: Field,
     pub bio: Field,
     pub other: Field,
+    /// Filter terms `<kind>:<skill id>` and `any:<skill id>`, for the skill and every
+    /// ancestor, so that filtering on a skill includes its sub-skills.
+    pub skill: Field,
+    /// Filter terms `<code>:<level>` for every level up to the person's (native = 6), and the
+    /// same for the base language (`pt` for `pt-br`): "speaks pt at level 3 or more" is
+    /// the one term `pt:3`.
+    pub language: Field,
+    pub region: Field,
+    pub country: Field,
+    pub project: Field,
+    pub format: Field,
+    /// Facets counted with every search: `/region/LAC`, `/language/pt`, `/skill/<id>`, …
+    pub facets: Field,
+    /// 1 for active profiles, 0 for paused ones (paused rank last).
+    pub active: Field,
+    /// When the profile was last updated (seconds since the epoch), to break ties.
+    pub updated: Field,
 }
 
 /// The schema, built the way tantivy's examples do, with the field handles.
@@ -44,6 +62,15 @@ pub fn schema() -> (Schema, Fields) {
         knows: builder.add_text_field("knows", text.clone()),
         bio: builder.add_text_field("bio", text.clone()),
         other: builder.add_text_field("other", text),
+        skill: builder.add_text_field("skill", STRING),
+        language: builder.add_text_field("language", STRING),
+        region: builder.add_text_field("region", STRING),
+        country: builder.add_text_field("country", STRING),
+        project: builder.add_text_field("project", STRING),
+        format: builder.add_text_field("format", STRING),
+        facets: builder.add_facet_field("facets", FacetOptions::default()),
+        active: builder.add_u64_field("active", INDEXED | FAST),
+        updated: builder.add_i64_field("updated", FAST),
     };
     (builder.build(), fields)
 }
@@ -107,6 +134,7 @@ impl IndexBuilder {
         for affiliation in &profile.affiliations {
             doc.add_text(f.other, affiliation);
         }
+        add_filters(&mut doc, f, profile, taxonomy);
         self.writer.add_document(doc)?;
         Ok(())
     }
@@ -116,6 +144,70 @@ impl IndexBuilder {
         self.writer.commit()?;
         self.writer.wait_merging_threads()
     }
+}
+
+/// The base language of a code (`pt` for `pt-br`), when it differs.
+pub fn base_language(code: &str) -> Option<&str> {
+    code.split_once('-').map(|(base, _)| base)
+}
+
+fn add_filters(doc: &mut TantivyDocument, f: Fields, profile: &Profile, taxonomy: &Taxonomy) {
+    let mut skill_terms = std::collections::BTreeSet::new();
+    let mut skill_facets = std::collections::BTreeSet::new();
+    for kind in SkillKind::ALL {
+        for skill in profile.skills(kind) {
+            if let SkillRef::Known { id, .. } = skill {
+                let mut current = taxonomy.get(id);
+                while let Some(s) = current {
+                    skill_terms.insert(format!("{}:{}", kind.as_str(), s.id));
+                    skill_terms.insert(format!("any:{}", s.id));
+                    current = s.parent.as_deref().and_then(|p| taxonomy.get(p));
+                }
+                skill_facets.insert(format!("{}/{id}", kind.as_str()));
+            }
+        }
+    }
+    for term in skill_terms {
+        doc.add_text(f.skill, term);
+    }
+    for facet in skill_facets {
+        if let Some((kind, id)) = facet.split_once('/') {
+            doc.add_facet(f.facets, Facet::from_path(["skill", kind, id]));
+        }
+    }
+    let mut language_terms = std::collections::BTreeSet::new();
+    for language in &profile.languages {
+        let codes = std::iter::once(language.code.as_str()).chain(base_language(&language.code));
+        for code in codes {
+            for level in 0..=language.level.rank() {
+                language_terms.insert(format!("{code}:{level}"));
+            }
+        }
+        if language.level.rank() >= 2 {
+            doc.add_facet(f.facets, Facet::from_path(["language", language.code.as_str()]));
+        }
+    }
+    for term in language_terms {
+        doc.add_text(f.language, term);
+    }
+    if let Some(region) = profile.region {
+        doc.add_text(f.region, region.code());
+        doc.add_facet(f.facets, Facet::from_path(["region", region.code()]));
+    }
+    if let Some(country) = &profile.country {
+        doc.add_text(f.country, country);
+        doc.add_facet(f.facets, Facet::from_path(["country", country.as_str()]));
+    }
+    for project in &profile.projects {
+        doc.add_text(f.project, project);
+        doc.add_facet(f.facets, Facet::from_path(["project", project.as_str()]));
+    }
+    for format in &profile.formats {
+        doc.add_text(f.format, format);
+        doc.add_facet(f.facets, Facet::from_path(["format", format.as_str()]));
+    }
+    doc.add_u64(f.active, u64::from(profile.status == Status::Active));
+    doc.add_i64(f.updated, profile.updated.map_or(0, |t| t.timestamp()));
 }
 
 /// Opens the index of a published generation for reading.

@@ -3,10 +3,16 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use exchange::geo::Region;
+use exchange::profile::{Level, SkillKind};
+use exchange::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest, search as run_search};
+use exchange::taxonomy::Taxonomy;
 use exchange::wikitext::title::normalize_user_name;
+use serde::Deserialize;
 use serde_json::json;
 use tracing::error;
 
@@ -76,4 +82,179 @@ pub async fn profile(State(state): State<Arc<AppState>>, Path(user): Path<String
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
+}
+
+/// The query string of `/api/v1/search`, all text so that every bad value gets our own
+/// clear 400 answer rather than a generic rejection.
+#[derive(Debug, Default, Deserialize)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    pub skill: Option<String>,
+    pub kind: Option<String>,
+    pub lang: Option<String>,
+    pub region: Option<String>,
+    pub country: Option<String>,
+    pub project: Option<String>,
+    pub format: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Turns query parameters into a search, or says which parameter is wrong and why.
+pub fn search_request(params: &SearchParams) -> Result<SearchRequest, String> {
+    let q = params.q.clone().unwrap_or_default();
+    if q.chars().count() > MAX_QUERY_CHARS {
+        return Err(format!("q is longer than {MAX_QUERY_CHARS} characters"));
+    }
+    let number = |name: &str, value: &Option<String>, default: usize| -> Result<usize, String> {
+        match non_empty(value) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| format!("{name} must be a whole number of 0 or more, not {v:?}")),
+        }
+    };
+    let limit = number("limit", &params.limit, 20)?;
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(format!("limit must be between 1 and {MAX_LIMIT}"));
+    }
+    let offset = number("offset", &params.offset, 0)?;
+    if offset > 10_000 {
+        return Err("offset must be at most 10000".into());
+    }
+    let kind = match non_empty(&params.kind) {
+        None => None,
+        Some(k) => Some(k.parse::<SkillKind>()?),
+    };
+    let skill = match non_empty(&params.skill) {
+        None => None,
+        Some(s) => match Taxonomy::bundled().resolve(s) {
+            Some(skill) => Some(skill.id.clone()),
+            None => {
+                return Err(format!(
+                    "unknown skill {s:?} (use an id from /api/v1/skills)"
+                ));
+            }
+        },
+    };
+    if kind.is_some() && skill.is_none() {
+        return Err("kind needs a skill".into());
+    }
+    let language = match non_empty(&params.lang) {
+        None => None,
+        Some(l) => Some(language_filter(l)?),
+    };
+    let region = match non_empty(&params.region) {
+        None => None,
+        Some(r) => Some(Region::from_code(r).ok_or_else(|| {
+            format!("unknown region {r:?} (one of SSA, NWE, ESEAP, LAC, CEECA, SA, MENA, NA)")
+        })?),
+    };
+    Ok(SearchRequest {
+        q,
+        skill,
+        kind,
+        language,
+        region,
+        country: non_empty(&params.country).map(str::to_uppercase),
+        project: non_empty(&params.project).map(str::to_lowercase),
+        format: non_empty(&params.format).map(str::to_lowercase),
+        limit,
+        offset,
+    })
+}
+
+/// `pt` (any level) or `pt-3` / `pt-N` (at least that level).
+fn language_filter(value: &str) -> Result<(String, Level), String> {
+    let lower = value.to_ascii_lowercase();
+    let (code, level) = match lower.rsplit_once('-') {
+        Some((code, level)) if level.parse::<Level>().is_ok() => (
+            code.to_string(),
+            level.parse::<Level>().unwrap_or(Level::NATIVE),
+        ),
+        _ => (lower.clone(), Level::new(0).unwrap_or(Level::NATIVE)),
+    };
+    if !exchange::languages::is_well_formed(&code) {
+        return Err(format!(
+            "lang must be a language code, optionally with a level (pt, pt-3, pt-N), not {value:?}"
+        ));
+    }
+    Ok((code, level))
+}
+
+/// `GET /api/v1/search`: profiles matching a query and filters, with facet counts.
+pub async fn search(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Response {
+    let params = match params {
+        Ok(Query(params)) => params,
+        Err(rejection) => return error(StatusCode::BAD_REQUEST, rejection.body_text()),
+    };
+    let request = match search_request(&params) {
+        Ok(request) => request,
+        Err(message) => return error(StatusCode::BAD_REQUEST, message),
+    };
+    let Some(snapshot) = state.snapshot() else {
+        return no_snapshot();
+    };
+    match tokio::task::spawn_blocking(move || run_search(&snapshot, &request)).await {
+        Ok(Ok(results)) => Json(results).into_response(),
+        Ok(Err(e)) => {
+            error!("search failed: {e}");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the search could not be answered",
+            )
+        }
+        Err(e) => {
+            error!("search task failed: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// `GET /api/v1/skills`: the taxonomy, each skill with its offer/want/know counts.
+pub async fn skills(State(state): State<Arc<AppState>>) -> Response {
+    let Some(snapshot) = state.snapshot() else {
+        return no_snapshot();
+    };
+    let counts = match tokio::task::spawn_blocking(move || snapshot.skill_counts()).await {
+        Ok(Ok(counts)) => counts,
+        Ok(Err(e)) => {
+            error!("counting skills: {e}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the snapshot could not be read",
+            );
+        }
+        Err(e) => {
+            error!("skills task failed: {e}");
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    let taxonomy = Taxonomy::bundled();
+    let skills: Vec<serde_json::Value> = taxonomy
+        .skills()
+        .iter()
+        .map(|skill| {
+            let count =
+                |kind: SkillKind| counts.get(&(skill.id.clone(), kind)).copied().unwrap_or(0);
+            json!({
+                "id": skill.id,
+                "parent": skill.parent,
+                "labels": skill.labels,
+                "aliases": skill.aliases,
+                "wikidata": skill.wikidata,
+                "offers": count(SkillKind::Offers),
+                "wants": count(SkillKind::Wants),
+                "knows": count(SkillKind::Knows),
+            })
+        })
+        .collect();
+    Json(json!({ "version": taxonomy.version(), "skills": skills })).into_response()
 }

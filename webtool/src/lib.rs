@@ -21,6 +21,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/profiles/{user}", get(api::profile))
+        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/skills", get(api::skills))
         .layer(CorsLayer::permissive())
         .fallback(|| async { api::error(StatusCode::NOT_FOUND, "no such page") })
         .with_state(state)

@@ -164,3 +164,72 @@ fn the_bundled_sample_is_what_synth_makes() {
          `indexer synth --profiles 300 --out webtool/demo/sample-export.xml.gz`"
     );
 }
+
+#[tokio::test]
+async fn search_answers_and_refuses_bad_parameters_clearly() {
+    let (_dir, data, _) = webtool::demo::build().unwrap();
+    let state = Arc::new(AppState::new(data));
+    state.refresh();
+    let base = serve(state).await;
+    let get = |query: &str| {
+        let url = format!("{base}/api/v1/search?{query}");
+        async move {
+            let response = reqwest::get(url).await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let users = |v: &serde_json::Value| -> Vec<String> {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["user"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // The same skill in three languages and scripts finds the same people.
+    let (status, lua) = get("q=Lua").await;
+    assert_eq!(status, 200);
+    assert!(lua["total"].as_u64().unwrap() > 0);
+    assert!(lua["results"][0]["score"].is_number());
+    assert!(lua["facets"]["region"].is_array());
+    let (_, pt) = get("q=M%C3%B3dulos%20Lua").await;
+    let (_, ar) = get("q=%D9%88%D8%AD%D8%AF%D8%A7%D8%AA%20%D9%84%D9%88%D8%A7").await;
+    assert_eq!(users(&lua), users(&pt));
+    assert_eq!(users(&lua), users(&ar));
+    // Input tantivy's query parser would reject is just words.
+    for junk in ["%22lua", "lua%3A", "(((", "AND%20OR%20NOT", "*", "%5C"] {
+        let (status, _) = get(&format!("q={junk}")).await;
+        assert_eq!(status, 200, "{junk}");
+    }
+    for (bad, says) in [
+        ("kind=teaches&skill=lua-modules", "kind"),
+        ("limit=-1", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("region=Atlantis", "region"),
+        ("skill=no-such-skill", "skill"),
+        ("lang=%3Cscript%3E", "lang"),
+    ] {
+        let (status, body) = get(bad).await;
+        assert_eq!(status, 400, "{bad}");
+        assert!(
+            body["error"].as_str().unwrap().contains(says),
+            "{bad}: {body}"
+        );
+    }
+    let long = "a".repeat(501);
+    let (status, _) = get(&format!("q={long}")).await;
+    assert_eq!(status, 400);
+
+    let skills: serde_json::Value = reqwest::get(format!("{base}/api/v1/skills"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list = skills["skills"].as_array().unwrap();
+    assert!(list.len() >= 120);
+    let offered: u64 = list.iter().map(|s| s["offers"].as_u64().unwrap()).sum();
+    assert!(offered > 0);
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
-use tantivy::Index;
+use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 
 use super::{INDEX_DIR, PageRecord, SCHEMA_VERSION, SQLITE_FILE, StoreError, UserRecord};
 use std::collections::HashMap;
@@ -18,6 +18,7 @@ pub struct Snapshot {
     dir: PathBuf,
     conn: Mutex<Connection>,
     index: Index,
+    reader: IndexReader,
     fields: Fields,
 }
 
@@ -71,11 +72,21 @@ impl Snapshot {
                 path: dir.join(INDEX_DIR),
                 source,
             })?;
+        // A published generation never changes, so the reader never reloads.
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(|source| StoreError::Index {
+                path: dir.join(INDEX_DIR),
+                source,
+            })?;
         Ok(Snapshot {
             id: id.to_string(),
             dir: dir.to_path_buf(),
             conn: Mutex::new(conn),
             index,
+            reader,
             fields,
         })
     }
@@ -90,6 +101,11 @@ impl Snapshot {
 
     pub fn index(&self) -> (&Index, Fields) {
         (&self.index, self.fields)
+    }
+
+    /// A searcher over the generation's index (cheap: the segments are already open).
+    pub fn searcher(&self) -> Searcher {
+        self.reader.searcher()
     }
 
     fn with_conn<T>(
@@ -166,6 +182,33 @@ impl Snapshot {
             })?;
         }
         Ok(())
+    }
+
+    /// How many people have each taxonomy skill on each list.
+    pub fn skill_counts(
+        &self,
+    ) -> Result<HashMap<(String, crate::profile::SkillKind), u64>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT skill_id, kind, count(DISTINCT profile_id) FROM profile_skills \
+                 WHERE skill_id IS NOT NULL GROUP BY skill_id, kind",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u64>(2)?,
+                ))
+            })?;
+            let mut out = HashMap::new();
+            for row in rows {
+                let (id, kind, count) = row?;
+                if let Ok(kind) = kind.parse() {
+                    out.insert((id, kind), count);
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// Every page that called the template at the last run.
