@@ -315,29 +315,84 @@ impl Crawler<'_> {
     /// Every User page transcluding the template, with its newest revision.
     async fn list_transcluding(&mut self) -> Result<HashMap<String, Fetched>> {
         let progress = Progress::new("listing pages that use the template");
-        let params = vec![
-            ("action", "query".to_string()),
-            ("generator", "embeddedin".to_string()),
-            ("geititle", template_title()),
-            ("geinamespace", NS_USER.to_string()),
-            ("geilimit", self.batch().to_string()),
-            ("prop", "revisions".to_string()),
-            ("rvprop", "ids|timestamp|user|content".to_string()),
-            ("rvslots", "main".to_string()),
-        ];
         let mut pages = HashMap::new();
-        self.wiki
-            .query_continued(&params, |answer| {
-                merge_pages(answer, &mut pages);
-                progress.update(format!("{} pages listed", pages.len()));
-                Ok(())
-            })
-            .await?;
+        let mut continuation: Vec<(String, String)> = Vec::new();
+        loop {
+            let mut params = vec![
+                ("action", "query".to_string()),
+                ("generator", "embeddedin".to_string()),
+                ("geititle", template_title()),
+                ("geinamespace", NS_USER.to_string()),
+                ("geilimit", self.batch().to_string()),
+                ("prop", "revisions".to_string()),
+                ("rvprop", "ids|timestamp|user|content".to_string()),
+                ("rvslots", "main".to_string()),
+            ];
+            for (k, v) in &continuation {
+                params.push((k.as_str(), v.clone()));
+            }
+            let answer = self.wiki.query(&params).await?;
+            merge_pages(&answer, &mut pages);
+            progress.update(format!("{} pages listed", pages.len()));
+            let Some(next) = answer.get("continue").and_then(Value::as_object) else {
+                break;
+            };
+            continuation = next
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                    )
+                })
+                .collect();
+            // More than one batch: now logging in pays off, at a batch boundary.
+            let at_boundary = !continuation.iter().any(|(k, _)| k.starts_with("rv"));
+            if at_boundary && !self.wiki.is_logged_in() && !self.options.credentials.is_anonymous()
+            {
+                self.log_in().await?;
+            }
+        }
         for page in pages.values_mut() {
             page.transcludes = true;
         }
         self.pages_fetched += pages.len() as u64;
         Ok(pages)
+    }
+
+    /// Replaces the anonymous connection by a logged-in one and learns its limits.
+    async fn log_in(&mut self) -> Result<()> {
+        let before = self.wiki.requests();
+        let options = self.options;
+        self.wiki = Wiki::connect(
+            &options.api,
+            &options.credentials,
+            options.politeness.clone(),
+        )
+        .await?;
+        self.wiki.add_requests(before);
+        let answer = self
+            .wiki
+            .query(
+                &[
+                    ("action", "query"),
+                    ("meta", "userinfo"),
+                    ("uiprop", "rights"),
+                ]
+                .map(|(k, v)| (k, v.to_string())),
+            )
+            .await?;
+        self.high_limits = answer
+            .get("query")
+            .and_then(|q| q.get("userinfo"))
+            .and_then(|u| u.get("rights"))
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|r| r.as_str() == Some("apihighlimits")));
+        info!(
+            high_limits = self.high_limits,
+            "logged in for the large crawl"
+        );
+        Ok(())
     }
 
     /// Re-reads named pages: newest revision, whether they transclude the template, and
@@ -629,12 +684,14 @@ async fn full(
     started: DateTime<Utc>,
     wiki: Option<Wiki>,
 ) -> Result<(CrawlSummary, Marks)> {
+    // Anonymous first: logging in costs two requests and pays off only when the list of
+    // pages takes more than one batch (see `list_transcluding`).
     let wiki = match wiki {
         Some(wiki) => wiki,
         None => {
             Wiki::connect(
                 &options.api,
-                &options.credentials,
+                &Credentials::Anonymous,
                 options.politeness.clone(),
             )
             .await?
@@ -860,7 +917,7 @@ async fn incremental(
         ("letype", "move".to_string()),
         ("lestart", rfc3339(from)),
         ("ledir", "newer".to_string()),
-        ("leprop", "title|type|details|timestamp".to_string()),
+        ("leprop", "ids|title|type|details|timestamp".to_string()),
         ("lelimit", "max".to_string()),
     ];
     let prev_pages = previous.pages()?;
@@ -903,15 +960,7 @@ async fn incremental(
         }
     }
     if changes.needs_full {
-        let wiki = Wiki::connect(
-            &options.api,
-            &options.credentials,
-            options.politeness.clone(),
-        )
-        .await?;
-        let (mut summary, marks) = full(options, Some(previous), started, Some(wiki)).await?;
-        summary.requests += crawler.wiki.requests();
-        return Ok((summary, marks));
+        return full(options, Some(previous), started, Some(crawler.wiki)).await;
     }
     // The pages of users whose block status may have changed are re-read too.
     for page in &prev_pages {
@@ -938,17 +987,14 @@ async fn incremental(
         return Ok((summary, changes.marks));
     }
     if changes.pages.len() > LOGIN_THRESHOLD && !options.credentials.is_anonymous() {
-        let requests = crawler.wiki.requests();
-        crawler.wiki = Wiki::connect(
-            &options.api,
-            &options.credentials,
-            options.politeness.clone(),
-        )
-        .await?;
-        let _ = crawler.aliases_and_rights().await?;
-        // Keep counting the requests made before logging in.
-        crawler.wiki.add_requests(requests);
+        crawler.log_in().await?;
     }
+    info!(
+        pages = changes.pages.len(),
+        users = changes.users.len(),
+        first = ?changes.pages.iter().take(5).collect::<Vec<_>>(),
+        "changed since the previous run"
+    );
     let titles: Vec<String> = changes.pages.iter().cloned().collect();
     let fetched = crawler.read_pages(&titles).await?;
     let histories = crawler.histories(fetched.into_values().collect()).await?;
