@@ -109,14 +109,23 @@ fn word_query(fields: Fields, word: &str, last: bool) -> Box<dyn Query> {
     for (field, weight) in weighted_fields(fields) {
         let term = Term::from_field_text(field, word);
         let exact = TermQuery::new(term.clone(), IndexRecordOption::WithFreqs);
-        clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(exact), weight))));
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(Box::new(exact), weight)),
+        ));
         if distance > 0 {
             let fuzzy = FuzzyTermQuery::new(term.clone(), distance, true);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.5))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(fuzzy), weight * 0.5)),
+            ));
         }
         if last {
             let prefix = FuzzyTermQuery::new_prefix(term, 0, true);
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(prefix), weight * 0.6))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(prefix), weight * 0.6)),
+            ));
         }
     }
     Box::new(BooleanQuery::new(clauses))
@@ -125,7 +134,10 @@ fn word_query(fields: Fields, word: &str, last: bool) -> Box<dyn Query> {
 fn filter(field: Field, value: &str) -> (Occur, Box<dyn Query>) {
     let term = Term::from_field_text(field, value);
     let query = TermQuery::new(term, IndexRecordOption::Basic);
-    (Occur::Must, Box::new(ConstScoreQuery::new(Box::new(query), 0.0)))
+    (
+        Occur::Must,
+        Box::new(ConstScoreQuery::new(Box::new(query), 0.0)),
+    )
 }
 
 fn filters(f: Fields, request: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
@@ -135,7 +147,10 @@ fn filters(f: Fields, request: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
         out.push(filter(f.skill, &format!("{kind}:{skill}")));
     }
     if let Some((code, level)) = &request.language {
-        out.push(filter(f.language, &format!("{}:{}", code.to_lowercase(), level.rank())));
+        out.push(filter(
+            f.language,
+            &format!("{}:{}", code.to_lowercase(), level.rank()),
+        ));
     }
     if let Some(region) = request.region {
         out.push(filter(f.region, region.code()));
@@ -170,7 +185,12 @@ fn words(snapshot: &Snapshot, q: &str) -> Vec<String> {
     out
 }
 
-fn build_query(f: Fields, words: &[String], request: &SearchRequest, all_words: bool) -> Box<dyn Query> {
+fn build_query(
+    f: Fields,
+    words: &[String],
+    request: &SearchRequest,
+    all_words: bool,
+) -> Box<dyn Query> {
     let mut clauses = filters(f, request);
     if words.is_empty() {
         clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -269,7 +289,11 @@ const FACET_ROOTS: &[&str] = &[
 /// Most values returned per facet family.
 const FACET_VALUES: usize = 30;
 
-fn profile_at(snapshot: &Snapshot, f: Fields, address: DocAddress) -> Result<Option<Profile>, SearchError> {
+fn profile_at(
+    snapshot: &Snapshot,
+    f: Fields,
+    address: DocAddress,
+) -> Result<Option<Profile>, SearchError> {
     let doc: TantivyDocument = snapshot.searcher().doc(address)?;
     let Some(user) = doc.get_first(f.user).and_then(|v| v.as_str()) else {
         return Ok(None);

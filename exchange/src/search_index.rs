@@ -184,7 +184,10 @@ fn add_filters(doc: &mut TantivyDocument, f: Fields, profile: &Profile, taxonomy
             }
         }
         if language.level.rank() >= 2 {
-            doc.add_facet(f.facets, Facet::from_path(["language", language.code.as_str()]));
+            doc.add_facet(
+                f.facets,
+                Facet::from_path(["language", language.code.as_str()]),
+            );
         }
     }
     for term in language_terms {

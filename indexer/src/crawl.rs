@@ -795,6 +795,9 @@ async fn publish(
 struct Changes {
     marks: Marks,
     pages: BTreeSet<String>,
+    /// Pages that the owner edited, or that a log entry concerns: their profile must be
+    /// read again. Pages only others edited keep the owner's words from before.
+    owner_or_log: HashSet<String>,
     users: BTreeSet<String>,
     template_touched: bool,
     needs_full: bool,
@@ -867,6 +870,17 @@ fn read_changes(
             };
             let ns = ns.unwrap_or(parsed.namespace);
             if ns == NS_USER && parsed.namespace == NS_USER {
+                let editor = entry
+                    .get("user")
+                    .and_then(Value::as_str)
+                    .and_then(normalize_user_name);
+                let is_edit = matches!(
+                    entry.get("type").and_then(Value::as_str),
+                    Some("edit" | "new")
+                );
+                if !is_edit || editor.as_deref() == parsed.owner() {
+                    changes.owner_or_log.insert(parsed.to_string());
+                }
                 changes.pages.insert(parsed.to_string());
             } else if ns == NS_TEMPLATE {
                 let name = parsed.as_call_name();
@@ -911,7 +925,7 @@ async fn incremental(
         ("rcstart", rfc3339(from)),
         ("rcdir", "newer".to_string()),
         ("rcnamespace", format!("{NS_USER}|{NS_TEMPLATE}")),
-        ("rcprop", "title|ids|timestamp|loginfo".to_string()),
+        ("rcprop", "title|ids|timestamp|loginfo|user".to_string()),
         ("rctype", "edit|new|log".to_string()),
         ("rclimit", "max".to_string()),
         ("letype", "move".to_string()),
@@ -996,12 +1010,47 @@ async fn incremental(
         "changed since the previous run"
     );
     let titles: Vec<String> = changes.pages.iter().cloned().collect();
-    let fetched = crawler.read_pages(&titles).await?;
-    let histories = crawler.histories(fetched.into_values().collect()).await?;
+    let mut fetched = crawler.read_pages(&titles).await?;
     let template = ProfileTemplate::with_aliases(&old_aliases);
     let mut collection = Collection::new();
     let reread: HashSet<&str> = titles.iter().map(String::as_str).collect();
     let warnings = previous.warnings()?;
+    // Pages that only other people edited, and that still call the template, keep the
+    // owner's profile as it was: no need to look for the owner's revision again.
+    for page in &prev_pages {
+        let Some(now) = fetched.get(&page.title) else {
+            continue;
+        };
+        let owner_blocked_changed = page
+            .owner
+            .as_ref()
+            .is_some_and(|o| changes.users.contains(o));
+        let by_someone_else = now
+            .latest
+            .as_ref()
+            .is_some_and(|r| r.user.is_some() && r.user != page.owner);
+        if now.transcludes
+            && !now.missing
+            && !now.redirect
+            && by_someone_else
+            && !owner_blocked_changed
+            && !changes.owner_or_log.contains(&page.title)
+        {
+            let mut record = page.clone();
+            record.latest_revid = now.latest.as_ref().map(|r| r.revid);
+            let profile = match &page.profile_user {
+                Some(user) => previous.profile(user)?,
+                None => None,
+            };
+            collection.add_carried(
+                &record,
+                profile,
+                warnings.get(&page.title).cloned().unwrap_or_default(),
+            );
+            fetched.remove(&page.title);
+        }
+    }
+    let histories = crawler.histories(fetched.into_values().collect()).await?;
     for page in &prev_pages {
         if reread.contains(page.title.as_str()) {
             continue;
@@ -1016,20 +1065,23 @@ async fn incremental(
             warnings.get(&page.title).cloned().unwrap_or_default(),
         );
     }
+    let mut users: HashMap<String, UserRecord> = prev_users
+        .into_iter()
+        .map(|u| (u.name.clone(), u))
+        .collect();
+    // Block and e-mail status is asked for new owners and for users with block events;
+    // the daily full crawl refreshes everyone's.
     let mut fresh_owners = BTreeSet::new();
     for page in &histories {
         let harvest = harvest_page(page, &template, Taxonomy::bundled());
         if harvest.outcome.is_ok()
             && let Some(owner) = &harvest.owner
+            && !users.contains_key(owner)
         {
             fresh_owners.insert(owner.clone());
         }
         collection.add(page, harvest);
     }
-    let mut users: HashMap<String, UserRecord> = prev_users
-        .into_iter()
-        .map(|u| (u.name.clone(), u))
-        .collect();
     let recheck: Vec<String> = fresh_owners
         .into_iter()
         .chain(changes.users.iter().cloned())

@@ -217,6 +217,7 @@ async fn full_then_incremental_crawl_follows_every_rule() {
     let dave = unique("Dave");
     let eve = unique("Eve");
     let grace = unique("Grace");
+    let hana = unique("花子");
     let alias = unique("CX profile");
 
     admin
@@ -285,6 +286,13 @@ async fn full_then_incremental_crawl_follows_every_rule() {
         .edit(
             &format!("User:{dave}"),
             &profile("Capacity Exchange profile", "Lua", "en-N", "GB"),
+        )
+        .await;
+    let s_hana = Session::create_account(api, &hana, password).await;
+    s_hana
+        .edit(
+            &format!("User:{hana}"),
+            &profile("Capacity Exchange profile", "Wikidata", "ja-N, en-2", "JP"),
         )
         .await;
     // Eve is blocked: not shown.
@@ -381,6 +389,14 @@ async fn full_then_incremental_crawl_follows_every_rule() {
         )
         .await;
 
+    // Someone else's edit after the crawl does not change what Hana published.
+    s_carol
+        .edit(
+            &format!("User:{hana}"),
+            &profile("Capacity Exchange profile", "Spam; Nonsense", "ja-N", "JP"),
+        )
+        .await;
+
     let inc = crawl(api, &data, &dir.path().join("inc.json"), false, true);
     assert_eq!(inc["mode"], "incremental", "{inc}");
     assert_eq!(offers(&profile_of(&data, &ana).unwrap()).len(), 2);
@@ -391,11 +407,16 @@ async fn full_then_incremental_crawl_follows_every_rule() {
         "page moved out of the User namespace"
     );
     assert!(profile_of(&data, &grace).is_some(), "new profile");
+    assert_eq!(
+        offers(&profile_of(&data, &hana).unwrap()),
+        ["Wikidata"],
+        "Carol's later edit to Hana's page is ignored"
+    );
     assert_eq!(inc["added"], 1, "{inc}");
     assert_eq!(inc["updated"], 1, "{inc}");
     assert_eq!(inc["removed"], 3, "{inc}");
     assert_eq!(inc["profiles"].as_u64().unwrap(), total + 1 - 3);
-    let changed_pages = 6u64; // Ana, Bob, Łukasz's subpage, محمد (and its new title), Grace
+    let changed_pages = 7u64; // Ana, Bob, Łukasz's subpage, محمد (and its new title), Grace, Hana
     assert!(
         inc["requests"].as_u64().unwrap() <= changed_pages.div_ceil(50) + 4,
         "{inc}"

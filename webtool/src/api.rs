@@ -258,3 +258,38 @@ pub async fn skills(State(state): State<Arc<AppState>>) -> Response {
         .collect();
     Json(json!({ "version": taxonomy.version(), "skills": skills })).into_response()
 }
+
+/// `GET /api/v1/match/{user}`: who can teach the person, whom they can help, and both.
+pub async fn matches(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
+    let Some(served) = state.served() else {
+        return no_snapshot();
+    };
+    let Some(name) = normalize_user_name(&user) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("{user:?} is not a valid user name"),
+        );
+    };
+    let found =
+        tokio::task::spawn_blocking(move || served.matcher.matches(&name, chrono::Utc::now(), 20))
+            .await;
+    match found {
+        Ok(Some(matches)) => Json(matches).into_response(),
+        Ok(None) => error(
+            StatusCode::NOT_FOUND,
+            format!("{user} has no Capacity Exchange profile"),
+        ),
+        Err(e) => {
+            error!("matching task failed: {e}");
+            error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// `GET /api/v1/stats`: the aggregates behind the statistics page and the reports.
+pub async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    match state.served() {
+        Some(served) => Json(&served.stats).into_response(),
+        None => no_snapshot(),
+    }
+}

@@ -23,6 +23,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/profiles/{user}", get(api::profile))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/skills", get(api::skills))
+        .route("/api/v1/match/{user}", get(api::matches))
+        .route("/api/v1/stats", get(api::stats))
         .layer(CorsLayer::permissive())
         .fallback(|| async { api::error(StatusCode::NOT_FOUND, "no such page") })
         .with_state(state)

@@ -7,26 +7,62 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use exchange::store::{DataDir, Snapshot};
+use exchange::matching::Matcher;
+use exchange::profile::Profile;
+use exchange::stats::{self, Stats};
+use exchange::store::{DataDir, Snapshot, StoreError};
+use exchange::taxonomy::Taxonomy;
 use tracing::{error, info};
+
+/// A snapshot with what is computed once per snapshot: the matcher's indexes and the
+/// statistics (the same numbers for the page, the API and the reports).
+pub struct Served {
+    pub snapshot: Arc<Snapshot>,
+    pub matcher: Matcher,
+    pub stats: Stats,
+}
+
+impl Served {
+    /// Opens a generation and prepares matching and statistics for it.
+    pub fn load(snapshot: Snapshot) -> Result<Served, StoreError> {
+        let mut profiles: Vec<Profile> = Vec::new();
+        snapshot.for_each_profile(|p| {
+            profiles.push(p);
+            Ok(())
+        })?;
+        let taxonomy = Taxonomy::bundled();
+        let matcher = Matcher::new(&profiles, taxonomy);
+        let stats = stats::compute(&profiles, taxonomy, chrono::Utc::now());
+        Ok(Served {
+            snapshot: Arc::new(snapshot),
+            matcher,
+            stats,
+        })
+    }
+}
 
 /// Shared by every request handler (axum's `State`).
 pub struct AppState {
     data: DataDir,
-    snapshot: RwLock<Option<Arc<Snapshot>>>,
+    served: RwLock<Option<Arc<Served>>>,
 }
 
 impl AppState {
     pub fn new(data: DataDir) -> AppState {
         AppState {
             data,
-            snapshot: RwLock::new(None),
+            served: RwLock::new(None),
         }
     }
 
     /// The snapshot to answer from, if one has been published.
     pub fn snapshot(&self) -> Option<Arc<Snapshot>> {
-        self.snapshot
+        self.served().map(|s| Arc::clone(&s.snapshot))
+    }
+
+    /// The snapshot with its matcher and statistics.
+    pub fn served(&self) -> Option<Arc<Served>> {
+        self.served
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
@@ -45,13 +81,15 @@ impl AppState {
         if self.snapshot().is_some_and(|s| s.id() == wanted) {
             return;
         }
-        match Snapshot::open(&self.data.generation_dir(&wanted), &wanted) {
-            Ok(snapshot) => {
+        let opened =
+            Snapshot::open(&self.data.generation_dir(&wanted), &wanted).and_then(Served::load);
+        match opened {
+            Ok(served) => {
                 info!(generation = %wanted, "serving a new snapshot");
                 *self
-                    .snapshot
+                    .served
                     .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(snapshot));
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(served));
             }
             Err(e) => {
                 error!(generation = %wanted, "refusing the new snapshot, keeping the previous one: {e}")

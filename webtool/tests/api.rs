@@ -233,3 +233,49 @@ async fn search_answers_and_refuses_bad_parameters_clearly() {
     let offered: u64 = list.iter().map(|s| s["offers"].as_u64().unwrap()).sum();
     assert!(offered > 0);
 }
+
+#[tokio::test]
+async fn match_and_stats_are_served() {
+    let (_dir, data, summary) = webtool::demo::build().unwrap();
+    let state = Arc::new(AppState::new(data.clone()));
+    state.refresh();
+    let base = serve(state).await;
+    let stats: serde_json::Value = reqwest::get(format!("{base}/api/v1/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stats["totals"]["profiles"], summary.stats.profiles);
+    assert_eq!(stats["regions"].as_array().unwrap().len(), 8);
+
+    // Somebody in the sample has a match; every list has reasons and scores.
+    let snapshot = data.open_current().unwrap();
+    let mut users = Vec::new();
+    snapshot
+        .for_each_profile(|p| {
+            users.push(p.user);
+            Ok(())
+        })
+        .unwrap();
+    let mut found = false;
+    for user in users.iter().take(20) {
+        let url = format!("{base}/api/v1/match/{}", user.replace(' ', "_"));
+        let response = reqwest::get(url).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        for list in ["learn_from", "share_with", "exchange"] {
+            for entry in body[list].as_array().unwrap() {
+                assert!(entry["score"].is_number());
+                assert!(!entry["reasons"].as_array().unwrap().is_empty());
+                assert!(!entry["skills"].as_array().unwrap().is_empty());
+                found = true;
+            }
+        }
+    }
+    assert!(found, "no match at all in the sample");
+    let missing = reqwest::get(format!("{base}/api/v1/match/Nobody_Here"))
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
