@@ -33,6 +33,14 @@ impl Served {
         let taxonomy = Taxonomy::bundled();
         let matcher = Matcher::new(&profiles, taxonomy);
         let stats = stats::compute(&profiles, taxonomy, chrono::Utc::now());
+        // The first search reads each segment's ranking data; do it now, not for a reader.
+        let warm_up = exchange::search::SearchRequest {
+            limit: 1,
+            ..Default::default()
+        };
+        if let Err(e) = exchange::search::search(&snapshot, &warm_up) {
+            error!("warming up the search index failed: {e}");
+        }
         Ok(Served {
             snapshot: Arc::new(snapshot),
             matcher,
