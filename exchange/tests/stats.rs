@@ -892,8 +892,8 @@ mod stats {
                 s.taxonomy_candidates.len(),
                 json.len() / 1024
             );
+            // A measurement for BENCHMARKS.md, not a pass/fail timing.
             assert_eq!(s.totals.profiles, 100_000);
-            assert!(best < std::time::Duration::from_secs(1), "{best:?}");
         }
     }
 }
