@@ -34,6 +34,8 @@ pub const OVERLAP: Duration = Duration::from_secs(10 * 60);
 /// Pages changed since the last run beyond which logging in pays off (higher batch limits).
 const LOGIN_THRESHOLD: usize = 500;
 const LAST_CRAWL_FILE: &str = "last-crawl.json";
+/// How old the previous run may be for an incremental crawl (well within `$wgRCMaxAge`).
+const RC_MAX_AGE_DAYS: i64 = 30;
 
 /// What to crawl and how.
 pub struct CrawlOptions {
@@ -643,6 +645,10 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
         (Some(r), _) => Some((r.started, r.marks)),
         (None, meta) => meta,
     };
+    // Recent changes are kept for a limited time (90 days on Wikimedia wikis): a previous
+    // run older than that cannot be caught up with, only redone.
+    let resume =
+        resume.filter(|(since, _)| started - *since < chrono::Duration::days(RC_MAX_AGE_DAYS));
     let (summary, marks) = match (options.full, previous, resume) {
         (false, Some(previous), Some((since, marks))) => {
             incremental(options, &previous, since, started, marks).await?
