@@ -337,6 +337,7 @@ pub fn items(value: &str) -> Vec<String> {
                 depth = depth.saturating_sub(1);
                 current.push(c);
             }
+            ';' if depth == 0 && ends_with_entity_name(&current) => current.push(c),
             ';' | ',' | '\n' | '*' | '،' | '؛' | '、' | '，' | '；' | '•' if depth == 0 => {
                 out.push(std::mem::take(&mut current));
             }
@@ -352,6 +353,20 @@ pub fn items(value: &str) -> Vec<String> {
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect()
+}
+
+/// Whether `text` ends inside a character reference (`&amp`, `&#91`): its `;` ends the
+/// reference and does not separate items.
+fn ends_with_entity_name(text: &str) -> bool {
+    match text.rfind('&') {
+        Some(amp) => {
+            let name = &text[amp + 1..];
+            !name.is_empty()
+                && name.len() <= 10
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'#')
+        }
+        None => false,
+    }
 }
 
 fn capped_items(param: &str, value: &str, warnings: &mut Vec<Warning>) -> Vec<String> {

@@ -938,3 +938,11 @@ fn an_empty_profile_serialises_with_the_same_keys() {
     assert!(json["country"].is_null());
     assert_eq!(json["offers"], serde_json::json!([]));
 }
+
+#[test]
+fn the_semicolon_of_a_character_reference_does_not_split_a_list() {
+    assert_eq!(
+        exchange::parse::items("Research &amp; development; Lua; caf&#233;s"),
+        ["Research &amp; development", "Lua", "caf&#233;s"]
+    );
+}

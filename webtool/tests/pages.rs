@@ -1,0 +1,130 @@
+//! The HTML pages over HTTP on loopback: languages, right-to-left, escaping, security headers.
+//! (Rendering in a real browser is checked by the browser tests.)
+
+use std::sync::Arc;
+
+use exchange::store::DataDir;
+use webtool::state::AppState;
+
+async fn serve(state: Arc<AppState>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, webtool::router(state)).await.unwrap();
+    });
+    format!("http://{address}")
+}
+
+async fn get(
+    url: String,
+    accept_language: Option<&str>,
+) -> (u16, reqwest::header::HeaderMap, String) {
+    let client = reqwest::Client::new();
+    let mut request = client.get(url);
+    if let Some(value) = accept_language {
+        request = request.header("Accept-Language", value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    (status, headers, response.text().await.unwrap())
+}
+
+/// A wiki with one ordinary profile and one written to break pages.
+fn export() -> &'static [u8] {
+    let hostile = "{{Capacity Exchange profile\n| offers = Lua; &lt;img src=x onerror=alert(1)&gt;\n| languages = en-N\n| country = BR\n| bio = Hi &lt;script&gt;alert('bio')&lt;/script&gt; [javascript:alert(1) click]\n}}";
+    let ordinary = "{{Capacity Exchange profile\n| offers = Lua; Wikidata\n| wants = grant writing\n| languages = pt-N, en-3\n| country = BR\n| bio = Organizer of edit-a-thons in Recife.\n}}";
+    let page = |id: u32, user: &str, text: &str| {
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        format!(
+            "<page><title>User:{user}</title><ns>2</ns><id>{id}</id><revision><id>{}</id><timestamp>2026-01-0{id}T00:00:00Z</timestamp><contributor><username>{user}</username><id>{id}</id></contributor><text xml:space=\"preserve\">{escaped}</text></revision></page>",
+            id * 10
+        )
+    };
+    let xml = format!(
+        "<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.11/\">{}{}</mediawiki>",
+        page(1, "Ana Souza", ordinary),
+        page(2, "Mallory", hostile)
+    );
+    Box::leak(xml.into_bytes().into_boxed_slice())
+}
+
+async fn site() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = DataDir::new(dir.path());
+    let bytes = export();
+    let open = || Ok(exchange::dump::open_bytes(bytes));
+    exchange::import::import(&open, &data, "test", &mut |_| {}).unwrap();
+    let state = Arc::new(AppState::new(data));
+    state.refresh();
+    let base = serve(state).await;
+    (dir, base)
+}
+
+#[tokio::test]
+async fn pages_render_in_the_readers_language_with_strict_headers() {
+    let (_dir, base) = site().await;
+    let (status, headers, home) = get(format!("{base}/"), Some("pt-BR,pt;q=0.9,en;q=0.5")).await;
+    assert_eq!(status, 200);
+    assert!(home.contains("<html lang=\"pt\" dir=\"ltr\">"), "{home}");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+
+    let (_, _, arabic) = get(format!("{base}/search?q=Lua&uselang=ar"), None).await;
+    assert!(arabic.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    assert!(arabic.contains("Ana Souza"));
+
+    let (status, _, missing) = get(format!("{base}/no/such/page?uselang=de"), None).await;
+    assert_eq!(status, 404);
+    assert!(missing.contains("lang=\"de\""));
+    let (status, _, _) = get(format!("{base}/profile/Nobody"), None).await;
+    assert_eq!(status, 404);
+    let (status, _, api_missing) = get(format!("{base}/api/v1/nothing"), None).await;
+    assert_eq!(status, 404);
+    assert!(
+        api_missing.starts_with('{'),
+        "API paths answer JSON: {api_missing}"
+    );
+
+    let (status, headers, css) = get(format!("{base}/static/style.css"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+    assert!(css.contains("--color-progressive"));
+}
+
+#[tokio::test]
+async fn a_profile_page_offers_ways_to_connect() {
+    let (_dir, base) = site().await;
+    let (status, _, page) = get(format!("{base}/profile/Ana_Souza?uselang=en"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("action=edit&amp;section=new"),
+        "new talk section link"
+    );
+    assert!(page.contains("User_talk:Ana_Souza"));
+    assert!(page.contains("Organizer of edit-a-thons in Recife."));
+}
+
+#[tokio::test]
+async fn hostile_text_is_shown_as_text() {
+    let (_dir, base) = site().await;
+    let (_, _, page) = get(format!("{base}/profile/Mallory"), None).await;
+    assert!(!page.contains("<script"), "{page}");
+    assert!(
+        page.contains("alert(&#x27;bio&#x27;)"),
+        "the text stays, inert: {page}"
+    );
+    assert!(!page.contains("<img"));
+    assert!(!page.contains("href=\"javascript:"));
+    let (_, _, results) = get(format!("{base}/search?q=Lua"), None).await;
+    assert!(!results.contains("<img src=x"));
+}
