@@ -61,6 +61,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/", get(pages::home))
         .route("/search", get(pages::search))
         .route("/profile/{user}", get(pages::profile))
+        .route("/match/{user}", get(pages::matches))
+        .route("/skills", get(pages::skills))
         .route("/static/style.css", get(pages::style))
         .merge(api)
         .fallback(fallback)

@@ -33,6 +33,8 @@ fn environment() -> &'static Environment<'static> {
             ("search.html", include_str!("../templates/search.html")),
             ("profile.html", include_str!("../templates/profile.html")),
             ("error.html", include_str!("../templates/error.html")),
+            ("match.html", include_str!("../templates/match.html")),
+            ("skills.html", include_str!("../templates/skills.html")),
         ] {
             // The templates are part of the program; a broken one is a bug caught by tests.
             if let Err(e) = env.add_template(name, source) {
@@ -373,6 +375,113 @@ pub async fn profile(
         edit_url => format!("{}?action=edit", wiki_url(&profile.page)),
     };
     render(lang, "profile.html", extra, StatusCode::OK)
+}
+
+/// `GET /match/{user}`: the three lists of matches with their reasons.
+pub async fn matches(
+    State(state): State<Arc<AppState>>,
+    Path(user): Path<String>,
+    Query(params): Query<LangParam>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(params.uselang.as_deref(), &headers);
+    let Some(served) = state.served() else {
+        return error_page(
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "capx-title",
+            "capx-no-snapshot",
+        );
+    };
+    let Some(name) = normalize_user_name(&user) else {
+        return error_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            "capx-not-found-heading",
+            "capx-not-found",
+        );
+    };
+    let lookup = name.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        served.matcher.matches(&lookup, chrono::Utc::now(), 20)
+    })
+    .await;
+    let Ok(Some(matches)) = found else {
+        return error_page(
+            lang,
+            StatusCode::NOT_FOUND,
+            "capx-not-found-heading",
+            "capx-not-found",
+        );
+    };
+    let catalog = i18n::Catalog::global();
+    let lists = vec![
+        context! { title => catalog.message(lang, "capx-match-learn-from", &[]), entries => Value::from(minijinja::value::Serde(&matches.learn_from)) },
+        context! { title => catalog.message(lang, "capx-match-share-with", &[]), entries => Value::from(minijinja::value::Serde(&matches.share_with)) },
+        context! { title => catalog.message(lang, "capx-match-exchange", &[]), entries => Value::from(minijinja::value::Serde(&matches.exchange)) },
+    ];
+    render(
+        lang,
+        "match.html",
+        context! { user => name, lists => lists },
+        StatusCode::OK,
+    )
+}
+
+/// `GET /skills`: the taxonomy as a tree, with how many offer and want each skill.
+pub async fn skills(
+    State(state): State<Arc<AppState>>,
+    Query(params): Query<LangParam>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = language(params.uselang.as_deref(), &headers);
+    let Some(served) = state.served() else {
+        return error_page(
+            lang,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "capx-title",
+            "capx-no-snapshot",
+        );
+    };
+    let taxonomy = exchange::taxonomy::Taxonomy::bundled();
+    let counts: std::collections::HashMap<&str, (usize, usize)> = served
+        .stats
+        .skills
+        .iter()
+        .map(|s| {
+            (
+                s.id.as_str(),
+                (s.with_subskills.offers, s.with_subskills.wants),
+            )
+        })
+        .collect();
+    fn node(
+        skill: &exchange::taxonomy::Skill,
+        lang: &str,
+        counts: &std::collections::HashMap<&str, (usize, usize)>,
+    ) -> Value {
+        let taxonomy = exchange::taxonomy::Taxonomy::bundled();
+        let (offers, wants) = counts.get(skill.id.as_str()).copied().unwrap_or((0, 0));
+        let children: Vec<Value> = taxonomy
+            .children(&skill.id)
+            .into_iter()
+            .map(|c| node(c, lang, counts))
+            .collect();
+        context! {
+            id => skill.id.clone(),
+            label => taxonomy.label(skill, lang).to_string(),
+            offers => offers,
+            wants => wants,
+            children => children,
+        }
+    }
+    let roots: Vec<Value> = taxonomy.roots().map(|r| node(r, lang, &counts)).collect();
+    render(
+        lang,
+        "skills.html",
+        context! { roots => roots },
+        StatusCode::OK,
+    )
 }
 
 /// `GET /static/style.css`, embedded, cached for a year (the URL carries the version).

@@ -128,3 +128,20 @@ async fn hostile_text_is_shown_as_text() {
     let (_, _, results) = get(format!("{base}/search?q=Lua"), None).await;
     assert!(!results.contains("<img src=x"));
 }
+
+#[tokio::test]
+async fn skill_directory_and_match_pages_render() {
+    let (_dir, base) = site().await;
+    let (status, _, skills) = get(format!("{base}/skills?uselang=pt"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        skills.contains("Módulos Lua"),
+        "labels in the reader's language"
+    );
+    assert!(skills.contains("/search?skill=lua-modules"));
+    let (status, _, page) = get(format!("{base}/match/Ana_Souza?uselang=en"), None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("People to learn from"));
+    let (status, _, _) = get(format!("{base}/match/Nobody"), None).await;
+    assert_eq!(status, 404);
+}
