@@ -293,3 +293,12 @@ pub async fn stats(State(state): State<Arc<AppState>>) -> Response {
         None => no_snapshot(),
     }
 }
+
+/// `GET /api/v1/openapi.json`: the description of this API.
+pub async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        include_str!("../static/openapi.json"),
+    )
+        .into_response()
+}

@@ -16,6 +16,7 @@ use axum::extract::Query;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 
 use state::AppState;
@@ -56,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/skills", get(api::skills))
         .route("/api/v1/match/{user}", get(api::matches))
         .route("/api/v1/stats", get(api::stats))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .layer(CorsLayer::permissive());
     Router::new()
         .route("/", get(pages::home))
@@ -67,5 +69,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(api)
         .fallback(fallback)
         .layer(axum::middleware::map_response(security_headers))
+        .layer(CompressionLayer::new())
         .with_state(state)
 }

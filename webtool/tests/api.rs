@@ -279,3 +279,34 @@ async fn match_and_stats_are_served() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_answers_are_compressed() {
+    let (_dir, data, _) = webtool::demo::build().unwrap();
+    let state = Arc::new(AppState::new(data));
+    state.refresh();
+    let base = serve(state).await;
+    let spec: serde_json::Value = reqwest::get(format!("{base}/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for path in [
+        "/api/v1/search",
+        "/api/v1/profiles/{user}",
+        "/api/v1/match/{user}",
+        "/api/v1/skills",
+        "/api/v1/stats",
+        "/healthz",
+    ] {
+        assert!(spec["paths"].get(path).is_some(), "{path} is described");
+    }
+    let response = reqwest::Client::new()
+        .get(format!("{base}/api/v1/skills"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["content-encoding"], "gzip");
+}
