@@ -112,8 +112,16 @@ pub fn harvest_page(
         return skip(Skip::Redirect, false);
     }
     let latest_text = page.latest.as_ref().and_then(|r| r.text.as_deref());
+    let latest_by_owner = page
+        .latest
+        .as_ref()
+        .filter(|r| r.user.as_deref() == Some(owner_name) && r.text.is_some());
+    // When the owner wrote the newest text, parsing it below answers whether the page calls
+    // the template; extracting it here as well would read every such page twice.
+    let checked_by_parse = page.transcludes.is_none() && latest_by_owner.is_some();
     let transcludes = match (page.transcludes, latest_text) {
         (Some(known), _) => known,
+        (None, Some(_)) if checked_by_parse => true,
         (None, Some(text)) => extract(text).templates.iter().any(|c| template.matches(c)),
         // The newest text is hidden: fall back on what the owner last wrote.
         (None, None) => true,
@@ -121,10 +129,6 @@ pub fn harvest_page(
     if !transcludes {
         return skip(Skip::NoTemplate, false);
     }
-    let latest_by_owner = page
-        .latest
-        .as_ref()
-        .filter(|r| r.user.as_deref() == Some(owner_name) && r.text.is_some());
     let Some(revision) = latest_by_owner.or(page.owner_latest.as_ref()) else {
         return skip(Skip::NoOwnerRevision, true);
     };
@@ -138,7 +142,11 @@ pub fn harvest_page(
     };
     let mut parsed = parse_page(text, &context, template, taxonomy);
     if parsed.profile.is_none() {
-        return skip(Skip::OwnerRevisionWithoutTemplate, true);
+        return if checked_by_parse {
+            skip(Skip::NoTemplate, false)
+        } else {
+            skip(Skip::OwnerRevisionWithoutTemplate, true)
+        };
     }
     for problem in &page.problems {
         parsed

@@ -671,17 +671,10 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
 
 /// User name → profile revision, for counting what changed.
 fn profile_revisions(snapshot: Option<&Snapshot>) -> Result<HashMap<String, u64>> {
-    let mut out = HashMap::new();
-    if let Some(snapshot) = snapshot {
-        for page in snapshot.pages()? {
-            if let Some(user) = page.profile_user
-                && let Some(profile) = snapshot.profile(&user)?
-            {
-                out.insert(user, profile.revid);
-            }
-        }
-    }
-    Ok(out)
+    Ok(match snapshot {
+        Some(snapshot) => snapshot.profile_revisions()?,
+        None => HashMap::new(),
+    })
 }
 
 async fn full(

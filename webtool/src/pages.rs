@@ -134,6 +134,33 @@ fn error_page(
     render(lang, "error.html", extra, status)
 }
 
+fn no_snapshot(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "capx-title",
+        "capx-no-snapshot",
+    )
+}
+
+fn not_found_page(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::NOT_FOUND,
+        "capx-not-found-heading",
+        "capx-not-found",
+    )
+}
+
+fn server_error(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "capx-title",
+        "capx-error-text",
+    )
+}
+
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LangParam {
     pub uselang: Option<String>,
@@ -147,12 +174,7 @@ pub async fn home(
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
-        return error_page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "capx-title",
-            "capx-no-snapshot",
-        );
+        return no_snapshot(lang);
     };
     let taxonomy = exchange::taxonomy::Taxonomy::bundled();
     let top = |count: fn(&exchange::stats::SkillStats) -> usize| {
@@ -197,12 +219,7 @@ pub async fn search(
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(snapshot) = state.snapshot() else {
-        return error_page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "capx-title",
-            "capx-no-snapshot",
-        );
+        return no_snapshot(lang);
     };
     let p = &params.search;
     let mut request = match search_request(p) {
@@ -220,12 +237,7 @@ pub async fn search(
     let results = match found {
         Ok(Ok(results)) => results,
         _ => {
-            return error_page(
-                lang,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "capx-title",
-                "capx-error-text",
-            );
+            return server_error(lang);
         }
     };
     let filters: Vec<(&str, String)> = [
@@ -320,20 +332,10 @@ pub async fn profile(
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(snapshot) = state.snapshot() else {
-        return error_page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "capx-title",
-            "capx-no-snapshot",
-        );
+        return no_snapshot(lang);
     };
     let Some(name) = normalize_user_name(&user) else {
-        return error_page(
-            lang,
-            StatusCode::NOT_FOUND,
-            "capx-not-found-heading",
-            "capx-not-found",
-        );
+        return not_found_page(lang);
     };
     let lookup_name = name.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -345,20 +347,10 @@ pub async fn profile(
     let (profile, email) = match found {
         Ok(Ok((Some(profile), email))) => (profile, email),
         Ok(Ok((None, _))) => {
-            return error_page(
-                lang,
-                StatusCode::NOT_FOUND,
-                "capx-not-found-heading",
-                "capx-not-found",
-            );
+            return not_found_page(lang);
         }
         _ => {
-            return error_page(
-                lang,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "capx-title",
-                "capx-error-text",
-            );
+            return server_error(lang);
         }
     };
     let subject = i18n::Catalog::global().message(lang, "capx-talk-subject", &[]);
@@ -386,20 +378,10 @@ pub async fn matches(
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
-        return error_page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "capx-title",
-            "capx-no-snapshot",
-        );
+        return no_snapshot(lang);
     };
     let Some(name) = normalize_user_name(&user) else {
-        return error_page(
-            lang,
-            StatusCode::NOT_FOUND,
-            "capx-not-found-heading",
-            "capx-not-found",
-        );
+        return not_found_page(lang);
     };
     let lookup = name.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -407,12 +389,7 @@ pub async fn matches(
     })
     .await;
     let Ok(Some(matches)) = found else {
-        return error_page(
-            lang,
-            StatusCode::NOT_FOUND,
-            "capx-not-found-heading",
-            "capx-not-found",
-        );
+        return not_found_page(lang);
     };
     let catalog = i18n::Catalog::global();
     let lists = vec![
@@ -436,12 +413,7 @@ pub async fn skills(
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
-        return error_page(
-            lang,
-            StatusCode::SERVICE_UNAVAILABLE,
-            "capx-title",
-            "capx-no-snapshot",
-        );
+        return no_snapshot(lang);
     };
     let taxonomy = exchange::taxonomy::Taxonomy::bundled();
     let counts: std::collections::HashMap<&str, (usize, usize)> = served
@@ -499,10 +471,5 @@ pub async fn style() -> Response {
 /// Any other page: a friendly 404 in the reader's language.
 pub async fn not_found(Query(params): Query<LangParam>, headers: HeaderMap) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
-    error_page(
-        lang,
-        StatusCode::NOT_FOUND,
-        "capx-not-found-heading",
-        "capx-not-found",
-    )
+    not_found_page(lang)
 }

@@ -211,6 +211,15 @@ impl Snapshot {
         })
     }
 
+    /// Each profile's revision, by user: what a crawl compares to count changes.
+    pub fn profile_revisions(&self) -> Result<HashMap<String, u64>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("SELECT user, revid FROM profiles")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+            rows.collect()
+        })
+    }
+
     /// Every page that called the template at the last run.
     pub fn pages(&self) -> Result<Vec<PageRecord>, StoreError> {
         self.with_conn(|c| {
