@@ -1,0 +1,193 @@
+//! The HTML pages: rendered on the server with minijinja, usable without JavaScript.
+//!
+//! Templates and the stylesheet are embedded in the binary. Every page is rendered in the
+//! reader's language (`?uselang=`, then the `capx-lang` cookie, then Accept-Language), right
+//! to left where the language is, and autoescaped: text from profiles is always text.
+
+mod home;
+mod matches;
+mod profile;
+mod search;
+mod skills;
+
+pub use home::home;
+pub use matches::matches;
+pub use profile::profile;
+pub use search::{SearchPageParams, search};
+pub use skills::skills;
+
+use std::sync::OnceLock;
+
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::{Environment, Value, context};
+use tracing::error;
+
+use crate::i18n;
+
+/// Where people edit their profiles.
+pub const WIKI: &str = "https://meta.wikimedia.org";
+const STYLE: &str = include_str!("../../static/style.css");
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in [
+            ("base.html", include_str!("../../templates/base.html")),
+            ("home.html", include_str!("../../templates/home.html")),
+            ("card.html", include_str!("../../templates/card.html")),
+            ("search.html", include_str!("../../templates/search.html")),
+            ("profile.html", include_str!("../../templates/profile.html")),
+            ("error.html", include_str!("../../templates/error.html")),
+            ("match.html", include_str!("../../templates/match.html")),
+            ("skills.html", include_str!("../../templates/skills.html")),
+        ] {
+            // The templates are part of the program; a broken one is a bug caught by tests.
+            if let Err(e) = env.add_template(name, source) {
+                error!("template {name} does not compile: {e}");
+            }
+        }
+        env
+    })
+}
+
+/// The language a request is answered in.
+fn language(uselang: Option<&str>, headers: &HeaderMap) -> &'static str {
+    let cookie = headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|cookies| {
+            cookies
+                .split(';')
+                .filter_map(|c| c.trim().split_once('='))
+                .find(|(k, _)| *k == "capx-lang")
+                .map(|(_, v)| v)
+        });
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    i18n::negotiate(uselang, cookie, accept)
+}
+
+fn wiki_url(title: &str) -> String {
+    format!("{WIKI}/wiki/{}", urlencode(&title.replace(' ', "_")))
+}
+
+fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b':' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn create_url() -> String {
+    format!(
+        "{WIKI}/wiki/Special:MyPage?action=edit&preload={}",
+        urlencode("Template:Capacity_Exchange_profile/preload")
+    )
+}
+
+/// Renders a template with the reader's language and the common variables.
+fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> Response {
+    let env = environment();
+    let msg = move |key: String, args: minijinja::value::Rest<Value>| -> String {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        i18n::Catalog::global().message(lang, &key, &refs)
+    };
+    let base = context! {
+        lang => lang,
+        dir => if i18n::is_rtl(lang) { "rtl" } else { "ltr" },
+        create_url => create_url(),
+        asset_version => env!("CARGO_PKG_VERSION"),
+        msg => Value::from_function(msg),
+    };
+    let ctx = context! { ..base, ..extra };
+    let rendered = env.get_template(name).and_then(|t| t.render(ctx));
+    match rendered {
+        Ok(html) => {
+            let mut response = (status, Html(html)).into_response();
+            if let Ok(value) = HeaderValue::from_str(&format!(
+                "capx-lang={lang}; Path=/; Max-Age=31536000; SameSite=Lax"
+            )) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e) => {
+            error!("rendering {name}: {e:#}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+fn error_page(
+    lang: &'static str,
+    status: StatusCode,
+    heading_key: &str,
+    text_key: &str,
+) -> Response {
+    let extra = context! {
+        heading => i18n::Catalog::global().message(lang, heading_key, &[]),
+        text => i18n::Catalog::global().message(lang, text_key, &[]),
+    };
+    render(lang, "error.html", extra, status)
+}
+
+fn no_snapshot(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "capx-title",
+        "capx-no-snapshot",
+    )
+}
+
+fn not_found_page(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::NOT_FOUND,
+        "capx-not-found-heading",
+        "capx-not-found",
+    )
+}
+
+fn server_error(lang: &'static str) -> Response {
+    error_page(
+        lang,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "capx-title",
+        "capx-error-text",
+    )
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LangParam {
+    pub uselang: Option<String>,
+}
+
+/// `GET /static/style.css`, embedded, cached for a year (the URL carries the version).
+pub async fn style() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+/// Any other page: a friendly 404 in the reader's language.
+pub async fn not_found(Query(params): Query<LangParam>, headers: HeaderMap) -> Response {
+    let lang = language(params.uselang.as_deref(), &headers);
+    not_found_page(lang)
+}
