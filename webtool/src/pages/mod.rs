@@ -88,13 +88,6 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-fn create_url() -> String {
-    format!(
-        "{WIKI}/wiki/Special:MyPage?action=edit&preload={}",
-        urlencode("Template:Capacity_Exchange_profile/preload")
-    )
-}
-
 /// Renders a template with the reader's language and the common variables.
 fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> Response {
     let env = environment();
@@ -106,7 +99,6 @@ fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> R
     let base = context! {
         lang => lang,
         dir => if i18n::is_rtl(lang) { "rtl" } else { "ltr" },
-        create_url => create_url(),
         asset_version => env!("CARGO_PKG_VERSION"),
         msg => Value::from_function(msg),
     };
