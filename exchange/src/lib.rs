@@ -21,4 +21,5 @@ pub mod store;
 pub mod synth;
 pub mod taxonomy;
 pub mod text_key;
+pub mod timezone;
 pub mod wikitext;

@@ -11,9 +11,12 @@ pub mod state;
 
 use std::sync::Arc;
 
+use std::hash::{DefaultHasher, Hash, Hasher};
+
 use axum::Router;
-use axum::extract::Query;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::compression::CompressionLayer;
@@ -35,6 +38,68 @@ async fn security_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
+/// A validator lasts at most this long even within one snapshot: pages show each person's
+/// local time and how long ago profiles changed.
+const ETAG_PERIOD_SECS: i64 = 600;
+
+/// Conditional requests: every page and API answer depends only on the snapshot
+/// generation, the URL, the reader's language choice and the clock (in
+/// [`ETAG_PERIOD_SECS`] steps), so its ETag is computed from those *before* the handler
+/// runs, and a client that already has it gets `304 Not Modified` without any search.
+async fn conditional(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if request.method() != Method::GET && request.method() != Method::HEAD
+        || path.starts_with("/static/")
+        || path == "/healthz"
+    {
+        return next.run(request).await;
+    }
+    let Some(generation) = state.snapshot().map(|s| s.id().to_string()) else {
+        return next.run(request).await;
+    };
+    let mut hasher = DefaultHasher::new();
+    request.uri().hash(&mut hasher);
+    for name in [header::ACCEPT_LANGUAGE, header::COOKIE] {
+        request
+            .headers()
+            .get(&name)
+            .map(HeaderValue::as_bytes)
+            .hash(&mut hasher);
+    }
+    let period = chrono::Utc::now().timestamp() / ETAG_PERIOD_SECS;
+    let tag = format!("W/\"{generation}-{period}-{:016x}\"", hasher.finish());
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+    let api = path.starts_with("/api/");
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        next.run(request).await
+    };
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        let headers = response.headers_mut();
+        if let Ok(value) = HeaderValue::from_str(&tag) {
+            headers.insert(header::ETAG, value);
+        }
+        // Pages carry the language cookie, so only the reader's browser may keep them, and
+        // it asks again each time (cheaply, with the ETag); API answers may be shared.
+        let cache = if api {
+            "public, max-age=60"
+        } else {
+            "private, no-cache"
+        };
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
     }
     response
 }
@@ -65,9 +130,16 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/profile/{user}", get(pages::profile))
         .route("/match/{user}", get(pages::matches))
         .route("/skills", get(pages::skills))
+        .route("/skill/{id}", get(pages::skill))
+        .route("/skill/{id}/feed.atom", get(pages::skill_feed))
+        .route("/about", get(pages::about))
         .route("/static/style.css", get(pages::style))
         .merge(api)
         .fallback(fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            conditional,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)

@@ -44,10 +44,12 @@ fn export() -> &'static [u8] {
             id * 10
         )
     };
+    let teacher = "{{Capacity Exchange profile\n| offers = grant writing\n| wants = Lua\n| languages = pt-4, es-N\n| country = AR\n| timezone = America/Argentina/Buenos_Aires\n}}";
     let xml = format!(
-        "<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.11/\">{}{}</mediawiki>",
+        "<mediawiki xmlns=\"http://www.mediawiki.org/xml/export-0.11/\">{}{}{}</mediawiki>",
         page(1, "Ana Souza", ordinary),
-        page(2, "Mallory", hostile)
+        page(2, "Mallory", hostile),
+        page(3, "Bruno Díaz", teacher)
     );
     Box::leak(xml.into_bytes().into_boxed_slice())
 }
@@ -138,10 +140,118 @@ async fn skill_directory_and_match_pages_render() {
         skills.contains("Módulos Lua"),
         "labels in the reader's language"
     );
-    assert!(skills.contains("/search?skill=lua-modules"));
+    assert!(skills.contains("/skill/lua-modules?uselang=pt"));
     let (status, _, page) = get(format!("{base}/match/Ana_Souza?uselang=en"), None).await;
     assert_eq!(status, 200);
     assert!(page.contains("People to learn from"));
     let (status, _, _) = get(format!("{base}/match/Nobody"), None).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn match_reasons_and_profile_peers_are_in_the_readers_language() {
+    let (_dir, base) = site().await;
+    let (_, _, page) = get(format!("{base}/match/Ana_Souza?uselang=pt"), None).await;
+    assert!(page.contains("Bruno Díaz"), "{page}");
+    assert!(
+        page.contains("Oferece Redação de propostas de financiamento, que você quer aprender"),
+        "a translated skill reason: {page}"
+    );
+    assert!(
+        page.contains("Vocês dois falam português (você: nativo, a pessoa: nível 4)"),
+        "a translated language reason with levels: {page}"
+    );
+    assert!(!page.contains("which you want to learn"), "no English left");
+
+    let (_, _, profile) = get(format!("{base}/profile/Ana_Souza?uselang=en"), None).await;
+    assert!(profile.contains("People who can teach Ana Souza"));
+    assert!(profile.contains("/profile/Bruno%20D%C3%ADaz"), "{profile}");
+    let (_, _, bruno) = get(format!("{base}/profile/Bruno_D%C3%ADaz?uselang=en"), None).await;
+    assert!(bruno.contains("Local time: <time datetime=\""), "{bruno}");
+    assert!(
+        bruno.contains("(UTC-03:00)") || bruno.contains("America"),
+        "{bruno}"
+    );
+}
+
+#[tokio::test]
+async fn a_skill_page_lists_who_offers_wants_and_knows_it_with_a_feed() {
+    let (_dir, base) = site().await;
+    let (status, headers, page) = get(format!("{base}/skill/lua-modules?uselang=en"), None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("<h1>Lua modules</h1>"), "{page}");
+    assert!(page.contains("2 people offer this skill"), "{page}");
+    assert!(page.contains("1 person wants to learn it"), "{page}");
+    assert!(page.contains("application/atom+xml"));
+    assert!(headers.contains_key("etag"));
+    let (status, _, _) = get(format!("{base}/skill/no-such-skill"), None).await;
+    assert_eq!(status, 404);
+
+    let (status, headers, feed) = get(format!("{base}/skill/lua-modules/feed.atom"), None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/atom+xml")
+    );
+    assert!(feed.starts_with("<?xml"));
+    assert_eq!(feed.matches("<entry>").count(), 2, "{feed}");
+    assert!(
+        !feed.contains("<img"),
+        "profile text is escaped in the feed: {feed}"
+    );
+    // Newest update first: Mallory's page is from 2026-01-02, Ana's from 2026-01-01.
+    let mallory = feed.find("Mallory").unwrap();
+    let ana = feed.find("Ana Souza").unwrap();
+    assert!(mallory < ana);
+}
+
+#[tokio::test]
+async fn the_about_page_explains_privacy_in_every_language() {
+    let (_dir, base) = site().await;
+    for lang in ["en", "pt", "es", "fr", "de", "ar"] {
+        let (status, _, page) = get(format!("{base}/about?uselang={lang}"), None).await;
+        assert_eq!(status, 200);
+        assert!(page.contains("id=\"privacy\""));
+        assert!(page.contains("/api/v1/openapi.json"));
+    }
+}
+
+#[tokio::test]
+async fn an_etag_answers_not_modified_without_searching_again() {
+    let (_dir, base) = site().await;
+    let client = reqwest::Client::new();
+    let url = format!("{base}/search?q=Lua&uselang=en");
+    let first = client.get(&url).send().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let tag = first.headers()["etag"].to_str().unwrap().to_string();
+    assert!(tag.starts_with("W/\""), "{tag}");
+    let again = client
+        .get(&url)
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(again.headers()["etag"].to_str().unwrap(), tag);
+    // Another language is another representation.
+    let other = client
+        .get(format!("{base}/search?q=Lua&uselang=pt"))
+        .header("If-None-Match", &tag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+    let api = client
+        .get(format!("{base}/api/v1/search?q=Lua"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        api.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
 }

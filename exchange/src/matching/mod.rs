@@ -51,8 +51,8 @@ mod tests;
 use std::collections::{BinaryHeap, HashMap};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Offset, TimeZone, Utc};
-use chrono_tz::Tz;
+use crate::timezone::Zone;
+use chrono::{DateTime, Utc};
 
 use crate::geo::Region;
 use crate::profile::{Level, Profile, SkillRef, Status};
@@ -299,49 +299,6 @@ struct Lang {
     base: u32,
     code: u32,
     level: Level,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Zone {
-    Iana(Tz),
-    /// Minutes east of UTC.
-    Fixed(i32),
-}
-
-impl Zone {
-    /// Reads what `parse::normalize_timezone` writes: an IANA name or `UTC±HH:MM`.
-    fn parse(text: &str) -> Option<Zone> {
-        let text = text.trim();
-        if let Ok(tz) = text.parse::<Tz>() {
-            return Some(Zone::Iana(tz));
-        }
-        if let Ok(tz) = Tz::from_str_insensitive(&text.replace(' ', "_")) {
-            return Some(Zone::Iana(tz));
-        }
-        let rest = text
-            .strip_prefix("UTC")
-            .or_else(|| text.strip_prefix("GMT"))?;
-        let (sign, rest) = match rest.as_bytes().first()? {
-            b'+' => (1, &rest[1..]),
-            b'-' => (-1, &rest[1..]),
-            _ => return None,
-        };
-        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-        let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
-        ((0..=14).contains(&h) && (0..60).contains(&m)).then_some(Zone::Fixed(sign * (h * 60 + m)))
-    }
-
-    fn offset_minutes(self, now: DateTime<Utc>) -> i32 {
-        match self {
-            Zone::Iana(tz) => {
-                tz.offset_from_utc_datetime(&now.naive_utc())
-                    .fix()
-                    .local_minus_utc()
-                    / 60
-            }
-            Zone::Fixed(minutes) => minutes,
-        }
-    }
 }
 
 /// Minutes of the day in which both people are within their waking hours, given their

@@ -144,6 +144,36 @@ impl Snapshot {
         json.map(|j| self.decode(&j)).transpose()
     }
 
+    /// Active profiles with any of `skill_ids` on list `kind`, most recently updated first:
+    /// what a skill's feed of new offers shows.
+    pub fn newest_with_skill(
+        &self,
+        skill_ids: &[&str],
+        kind: crate::profile::SkillKind,
+        limit: usize,
+    ) -> Result<Vec<Profile>, StoreError> {
+        if skill_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders = vec!["?"; skill_ids.len()].join(",");
+        let sql = format!(
+            "SELECT json FROM profiles WHERE status = 'active' AND id IN \
+             (SELECT profile_id FROM profile_skills WHERE kind = ? AND skill_id IN ({placeholders})) \
+             ORDER BY updated DESC, user LIMIT ?"
+        );
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let kind = kind.as_str();
+        let json: Vec<String> = self.with_conn(|c| {
+            let mut params: Vec<&dyn rusqlite::ToSql> = vec![&kind];
+            params.extend(skill_ids.iter().map(|id| id as &dyn rusqlite::ToSql));
+            params.push(&limit);
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params.as_slice(), |r| r.get(0))?;
+            rows.collect()
+        })?;
+        json.iter().map(|j| self.decode(j)).collect()
+    }
+
     /// Whether the owner accepts e-mail.
     pub fn accepts_email(&self, user: &str) -> Result<bool, StoreError> {
         self.with_conn(|c| {

@@ -1,15 +1,18 @@
-//! The match page for a user.
+//! The match page for a user: the three lists, each person with the reasons in the
+//! reader's language.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use exchange::matching::Match;
+use exchange::wikitext::title::normalize_user_name;
 use minijinja::{Value, context};
 
-use super::*;
+use super::{LangParam, language, no_snapshot, not_found_page, render, view};
+use crate::i18n::Catalog;
 use crate::state::AppState;
-use exchange::wikitext::title::normalize_user_name;
 
 /// `GET /match/{user}`: the three lists of matches with their reasons.
 pub async fn matches(
@@ -33,11 +36,15 @@ pub async fn matches(
     let Ok(Some(matches)) = found else {
         return not_found_page(lang);
     };
-    let catalog = i18n::Catalog::global();
+    let catalog = Catalog::global();
+    let list = |key: &str, entries: &[Match]| {
+        let entries: Vec<Value> = entries.iter().map(|m| view::match_entry(m, lang)).collect();
+        context! { title => catalog.message(lang, key, &[]), entries => entries }
+    };
     let lists = vec![
-        context! { title => catalog.message(lang, "capx-match-learn-from", &[]), entries => Value::from(minijinja::value::Serde(&matches.learn_from)) },
-        context! { title => catalog.message(lang, "capx-match-share-with", &[]), entries => Value::from(minijinja::value::Serde(&matches.share_with)) },
-        context! { title => catalog.message(lang, "capx-match-exchange", &[]), entries => Value::from(minijinja::value::Serde(&matches.exchange)) },
+        list("capx-match-learn-from", &matches.learn_from),
+        list("capx-match-share-with", &matches.share_with),
+        list("capx-match-exchange", &matches.exchange),
     ];
     render(
         lang,

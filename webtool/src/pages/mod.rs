@@ -4,16 +4,21 @@
 //! reader's language (`?uselang=`, then the `capx-lang` cookie, then Accept-Language), right
 //! to left where the language is, and autoescaped: text from profiles is always text.
 
+mod about;
 mod home;
 mod matches;
 mod profile;
 mod search;
+mod skill;
 mod skills;
+pub mod view;
 
+pub use about::about;
 pub use home::home;
 pub use matches::matches;
 pub use profile::profile;
 pub use search::{SearchPageParams, search};
+pub use skill::{feed as skill_feed, skill};
 pub use skills::skills;
 
 use std::sync::OnceLock;
@@ -28,6 +33,8 @@ use crate::i18n;
 
 /// Where people edit their profiles.
 pub const WIKI: &str = "https://meta.wikimedia.org";
+/// Where the tool is served: feeds need absolute links.
+pub const PUBLIC_URL: &str = "https://capacity-exchange.toolforge.org";
 const STYLE: &str = include_str!("../../static/style.css");
 
 fn environment() -> &'static Environment<'static> {
@@ -43,6 +50,9 @@ fn environment() -> &'static Environment<'static> {
             ("error.html", include_str!("../../templates/error.html")),
             ("match.html", include_str!("../../templates/match.html")),
             ("skills.html", include_str!("../../templates/skills.html")),
+            ("chips.html", include_str!("../../templates/chips.html")),
+            ("skill.html", include_str!("../../templates/skill.html")),
+            ("about.html", include_str!("../../templates/about.html")),
         ] {
             // The templates are part of the program; a broken one is a bug caught by tests.
             if let Err(e) = env.add_template(name, source) {

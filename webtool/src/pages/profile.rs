@@ -1,15 +1,23 @@
-//! One person's profile page.
+//! One person's profile page: what they published, who they could learn from or help,
+//! and the ways to reach them on the wiki.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use minijinja::{Value, context};
-
-use super::*;
-use crate::state::AppState;
 use exchange::wikitext::title::normalize_user_name;
+use minijinja::context;
+
+use super::{
+    LangParam, WIKI, language, no_snapshot, not_found_page, render, server_error, urlencode, view,
+    wiki_url,
+};
+use crate::i18n::Catalog;
+use crate::state::AppState;
+
+/// How many peers the profile page suggests per list; the match page has the rest.
+const PEERS: usize = 5;
 
 /// `GET /profile/{user}`: everything the person published and ways to connect.
 pub async fn profile(
@@ -19,36 +27,46 @@ pub async fn profile(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
-    let Some(snapshot) = state.snapshot() else {
+    let Some(served) = state.served() else {
         return no_snapshot(lang);
     };
     let Some(name) = normalize_user_name(&user) else {
         return not_found_page(lang);
     };
     let lookup_name = name.clone();
+    let now = chrono::Utc::now();
     let found = tokio::task::spawn_blocking(move || {
-        let profile = snapshot.profile(&lookup_name)?;
-        let email = snapshot.accepts_email(&lookup_name)?;
-        Ok::<_, exchange::store::StoreError>((profile, email))
+        let profile = served.snapshot.profile(&lookup_name)?;
+        let email = served.snapshot.accepts_email(&lookup_name)?;
+        let matches = served.matcher.matches(&lookup_name, now, PEERS);
+        Ok::<_, exchange::store::StoreError>((profile, email, matches))
     })
     .await;
-    let (profile, email) = match found {
-        Ok(Ok((Some(profile), email))) => (profile, email),
-        Ok(Ok((None, _))) => {
-            return not_found_page(lang);
-        }
-        _ => {
-            return server_error(lang);
-        }
+    let (profile, email, matches) = match found {
+        Ok(Ok((Some(profile), email, matches))) => (profile, email, matches),
+        Ok(Ok((None, _, _))) => return not_found_page(lang),
+        _ => return server_error(lang),
     };
-    let subject = i18n::Catalog::global().message(lang, "capx-talk-subject", &[]);
+    let catalog = Catalog::global();
+    let subject = catalog.message(lang, "capx-talk-subject", &[]);
     let talk_url = format!(
         "{WIKI}/w/index.php?title={}&action=edit&section=new&preloadtitle={}",
         urlencode(&format!("User_talk:{}", name.replace(' ', "_"))),
         urlencode(&subject)
     );
+    let (learn_from, share_with) = matches.map_or_else(Default::default, |m| {
+        let entries = |list: &[exchange::matching::Match]| -> Vec<minijinja::Value> {
+            list.iter().map(|m| view::match_entry(m, lang)).collect()
+        };
+        (entries(&m.learn_from), entries(&m.share_with))
+    });
+    let lists = vec![
+        context! { title => catalog.message(lang, "capx-profile-learn-from", &[&name]), entries => learn_from },
+        context! { title => catalog.message(lang, "capx-profile-share-with", &[&name]), entries => share_with },
+    ];
     let extra = context! {
-        p => Value::from(minijinja::value::Serde(&profile)),
+        p => view::profile(&profile, lang, now),
+        lists => lists,
         talk_url => talk_url,
         email_url => email.then(|| wiki_url(&format!("Special:EmailUser/{name}"))),
         page_url => wiki_url(&profile.page),

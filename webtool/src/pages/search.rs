@@ -114,10 +114,11 @@ pub async fn search(
     let total = results.total;
     let prev_href = (offset > 0).then(|| href(&[], offset.saturating_sub(limit)));
     let next_href = (offset + limit < total).then(|| href(&[], offset + limit));
+    let now = chrono::Utc::now();
     let cards: Vec<Value> = results
         .results
-        .into_iter()
-        .map(|hit| Value::from(minijinja::value::Serde(hit.profile)))
+        .iter()
+        .map(|hit| view::profile(&hit.profile, lang, now))
         .collect();
     let extra = context! {
         q => q.clone(),

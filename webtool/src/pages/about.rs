@@ -1,0 +1,18 @@
+//! The about and privacy page: what the tool collects, how to leave, where data goes.
+
+use axum::extract::Query;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+
+use super::{LangParam, language, render, wiki_url};
+
+/// `GET /about`: needs no snapshot, so it answers even before the first crawl.
+pub async fn about(Query(params): Query<LangParam>, headers: HeaderMap) -> Response {
+    let lang = language(params.uselang.as_deref(), &headers);
+    let extra = context! {
+        template_url => wiki_url("Template:Capacity Exchange profile"),
+        source_url => env!("CARGO_PKG_REPOSITORY"),
+    };
+    render(lang, "about.html", extra, StatusCode::OK)
+}
