@@ -4,6 +4,7 @@
 //! everything the tool knows there.
 
 pub mod api;
+pub mod charts;
 pub mod demo;
 pub mod i18n;
 pub mod pages;
@@ -104,6 +105,20 @@ async fn conditional(State(state): State<Arc<AppState>>, request: Request, next:
     response
 }
 
+/// Longer URLs are refused before any handler sees them: the longest real one, a filled-in
+/// profile builder form, is a few kilobytes.
+const MAX_URI_BYTES: usize = 16 * 1024;
+
+async fn limit_uri(request: Request, next: Next) -> Response {
+    let length = request.uri().to_string().len();
+    if length > MAX_URI_BYTES {
+        let message =
+            format!("the address is {length} bytes long; at most {MAX_URI_BYTES} are accepted");
+        return (StatusCode::URI_TOO_LONG, message).into_response();
+    }
+    next.run(request).await
+}
+
 /// Unknown paths: JSON under /api/, a friendly page elsewhere.
 async fn fallback(uri: Uri, query: Query<pages::LangParam>, headers: HeaderMap) -> Response {
     if uri.path().starts_with("/api/") {
@@ -130,16 +145,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/profile/{user}", get(pages::profile))
         .route("/match/{user}", get(pages::matches))
         .route("/skills", get(pages::skills))
+        .route("/stats", get(pages::statistics))
         .route("/skill/{id}", get(pages::skill))
         .route("/skill/{id}/feed.atom", get(pages::skill_feed))
         .route("/about", get(pages::about))
+        .route("/create", get(pages::builder))
         .route("/static/style.css", get(pages::style))
+        // Browsers ask for an icon on every page; "none" is an answer, a 404 a console error.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(api)
         .fallback(fallback)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&state),
             conditional,
         ))
+        .layer(axum::middleware::from_fn(limit_uri))
         .layer(axum::middleware::map_response(security_headers))
         .layer(CompressionLayer::new())
         .with_state(state)

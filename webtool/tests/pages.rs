@@ -255,3 +255,17 @@ async fn an_etag_answers_not_modified_without_searching_again() {
             .contains("max-age")
     );
 }
+
+#[tokio::test]
+async fn an_absurdly_long_address_is_refused_with_a_reason() {
+    let (_dir, base) = site().await;
+    let (status, _, body) = get(format!("{base}/search?q={}", "a".repeat(20_000)), None).await;
+    assert_eq!(status, 414);
+    assert!(body.contains("at most"), "{body}");
+    let (_, _, home) = get(format!("{base}/?uselang=ar"), None).await;
+    assert!(
+        home.contains("hreflang=\"pt\""),
+        "a language switcher: {home}"
+    );
+    assert!(home.contains("aria-current=\"true\">العربية"), "{home}");
+}

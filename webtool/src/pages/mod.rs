@@ -5,21 +5,25 @@
 //! to left where the language is, and autoescaped: text from profiles is always text.
 
 mod about;
+mod builder;
 mod home;
 mod matches;
 mod profile;
 mod search;
 mod skill;
 mod skills;
+mod statistics;
 pub mod view;
 
 pub use about::about;
+pub use builder::builder;
 pub use home::home;
 pub use matches::matches;
 pub use profile::profile;
 pub use search::{SearchPageParams, search};
 pub use skill::{feed as skill_feed, skill};
 pub use skills::skills;
+pub use statistics::statistics;
 
 use std::sync::OnceLock;
 
@@ -50,9 +54,14 @@ fn environment() -> &'static Environment<'static> {
             ("error.html", include_str!("../../templates/error.html")),
             ("match.html", include_str!("../../templates/match.html")),
             ("skills.html", include_str!("../../templates/skills.html")),
+            (
+                "statistics.html",
+                include_str!("../../templates/statistics.html"),
+            ),
             ("chips.html", include_str!("../../templates/chips.html")),
             ("skill.html", include_str!("../../templates/skill.html")),
             ("about.html", include_str!("../../templates/about.html")),
+            ("builder.html", include_str!("../../templates/builder.html")),
         ] {
             // The templates are part of the program; a broken one is a bug caught by tests.
             if let Err(e) = env.add_template(name, source) {
@@ -98,6 +107,18 @@ fn urlencode(s: &str) -> String {
     out
 }
 
+/// The language switcher's choices, each named in its own language.
+fn language_links() -> Vec<Value> {
+    i18n::LANGUAGES
+        .iter()
+        .map(|code| {
+            let name = exchange::languages::language(code)
+                .map_or_else(|| code.to_string(), |l| l.autonym.clone());
+            context! { code => *code, name => name, dir => i18n::dir(code) }
+        })
+        .collect()
+}
+
 /// Renders a template with the reader's language and the common variables.
 fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> Response {
     let env = environment();
@@ -111,6 +132,7 @@ fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> R
         dir => if i18n::is_rtl(lang) { "rtl" } else { "ltr" },
         asset_version => env!("CARGO_PKG_VERSION"),
         msg => Value::from_function(msg),
+        languages => language_links(),
     };
     let ctx = context! { ..base, ..extra };
     let rendered = env.get_template(name).and_then(|t| t.render(ctx));
