@@ -20,7 +20,9 @@ pub fn plain_text(raw: &str) -> PlainText {
     let outline = preprocessor::outline(raw);
     let (visible, dropped_calls) = drop_invisible(raw, &outline);
     let linked = resolve_links(&visible);
-    let text = strip_tags_and_quotes(&decode_entities(&linked));
+    // Tags and quote runs go first: an entity such as `&lt;b&gt;` is text the reader sees,
+    // not markup, so it is decoded only after markup is gone.
+    let text = decode_entities(&strip_tags_and_quotes(&linked));
     PlainText {
         text: collapse_whitespace(&text),
         dropped_calls,
