@@ -14,6 +14,7 @@ pub mod languages;
 pub mod matching;
 pub mod parse;
 pub mod profile;
+pub mod report;
 pub mod search;
 pub mod search_index;
 pub mod stats;

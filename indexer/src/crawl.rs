@@ -590,6 +590,14 @@ fn read_last_crawl(data: &DataDir) -> Option<LastCrawl> {
     serde_json::from_str(&text).ok()
 }
 
+/// When a crawl last found that `generation` still matched the wiki: a run with nothing to
+/// do publishes no generation, so the snapshot can be fresher than its creation time.
+pub(crate) fn last_confirmed(data: &DataDir, generation: &str) -> Option<DateTime<Utc>> {
+    read_last_crawl(data)
+        .filter(|r| r.generation.as_deref() == Some(generation))
+        .map(|r| r.started)
+}
+
 fn write_last_crawl(data: &DataDir, record: &LastCrawl) -> Result<()> {
     let path = data.root().join(LAST_CRAWL_FILE);
     let tmp = data.root().join(format!("{LAST_CRAWL_FILE}.tmp"));

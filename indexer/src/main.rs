@@ -15,7 +15,9 @@ use exchange::{dump, import, synth, wikitext};
 use tracing::info;
 
 mod crawl;
+mod report;
 mod wiki;
+mod wiki_pages;
 
 /// Harvests Capacity Exchange profiles from the wiki into snapshots the web tool serves.
 #[derive(Debug, Parser)]
@@ -96,6 +98,84 @@ enum Command {
         aliases: Vec<String>,
         /// The wikitext file; standard input when absent or "-".
         file: Option<PathBuf>,
+    },
+    /// Write the statistics report of the current snapshot as wikitext, or save it on
+    /// the wiki as a bot.
+    ///
+    /// Without --post the report is printed (with --page, exactly what would be posted
+    /// there, changes since the last report included). With --post it is saved on --page
+    /// as a bot edit, logged in with CAPX_WIKI_USER and CAPX_WIKI_PASSWORD (a bot password,
+    /// user name Name@app) or CAPX_WIKI_OAUTH2_TOKEN. No edit is made when the page already
+    /// shows the report. Refused: an empty snapshot, one older than --max-age, a page with
+    /// {{nobots}} (or {{bots}} excluding the bot), and a report less than half the size of
+    /// the page; --force overrides the age and size checks. The numbers are remembered in
+    /// DIR/last-report.json after a successful post, for the next report's changes.
+    Report {
+        /// The data directory.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The wiki's api.php URL, e.g. https://meta.wikimedia.org/w/api.php
+        #[arg(long, value_name = "URL")]
+        api: Option<String>,
+        /// The report page, e.g. "Capacity Exchange/Report".
+        #[arg(long, value_name = "TITLE")]
+        page: Option<String>,
+        /// Save the report on the wiki instead of printing it.
+        #[arg(long, requires_all = ["api", "page"])]
+        post: bool,
+        /// Post even when the snapshot is older than --max-age or the report would shrink
+        /// the page by more than half.
+        #[arg(long)]
+        force: bool,
+        /// Oldest snapshot to post, counted from the last crawl that found it current:
+        /// a number and s, m, h, d or w.
+        #[arg(long, value_name = "AGE", default_value = "48h", value_parser = report::parse_age)]
+        max_age: Duration,
+        /// The edit summary (default: the snapshot and its number of profiles).
+        #[arg(long, value_name = "TEXT")]
+        summary: Option<String>,
+        /// Also write the numbers as Commons tabular data (a Data:….tab page's JSON, CC0).
+        #[arg(long, value_name = "FILE")]
+        tab: Option<PathBuf>,
+        /// With --post, also save the tabular data on this page (needs a wiki with the
+        /// JsonConfig extension, such as Commons: Data:….tab).
+        #[arg(long, value_name = "TITLE", requires = "post")]
+        tab_page: Option<String>,
+        /// The api.php URL of the wiki for --tab-page, when it is not --api's.
+        #[arg(long, value_name = "URL", requires = "tab_page")]
+        tab_api: Option<String>,
+        /// The web tool's address, for the links in the report.
+        #[arg(long, value_name = "URL", default_value = exchange::report::DEFAULT_WEBTOOL_URL)]
+        webtool_url: String,
+        /// Longest a single HTTP request may take, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        timeout: u64,
+    },
+    /// Save the pages the tool needs on the wiki: the profile template, its module,
+    /// headings, styles, documentation (with TemplateData) and preloads, from wiki/.
+    ///
+    /// Only pages whose text differs are edited, each based on the revision just read, so an
+    /// edit made on the wiki in between is never overwritten (MediaWiki merges it when it
+    /// touches other lines, else the edit fails as a conflict). Prints, per page,
+    /// whether it was created, updated or unchanged. Logs in with CAPX_WIKI_USER and
+    /// CAPX_WIKI_PASSWORD (a bot password, user name Name@app, with the grants to edit and
+    /// create pages) or CAPX_WIKI_OAUTH2_TOKEN; --dry-run needs no login.
+    InstallPages {
+        /// The wiki's api.php URL, e.g. https://meta.wikimedia.org/w/api.php
+        #[arg(long, value_name = "URL")]
+        api: String,
+        /// Only say which pages would be created or updated; edit nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The edit summary (default: the file in wiki/ and the indexer's version).
+        #[arg(long, value_name = "TEXT")]
+        summary: Option<String>,
+        /// Mark the edits as bot edits, and refuse to edit unless the account is a bot.
+        #[arg(long)]
+        bot: bool,
+        /// Longest a single HTTP request may take, in seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+        timeout: u64,
     },
     /// Write a realistic synthetic XML export, for demos and benchmarks.
     Synth {
@@ -253,6 +333,74 @@ fn run(cli: Cli) -> Result<()> {
                 serde_json::to_writer_pretty(&mut out, &json)?;
             }
             writeln!(out)?;
+            Ok(())
+        }
+        Command::Report {
+            data,
+            api,
+            page,
+            post,
+            force,
+            max_age,
+            summary,
+            tab,
+            tab_page,
+            tab_api,
+            webtool_url,
+            timeout,
+        } => {
+            if !exchange::report::is_usable_url(&webtool_url) {
+                bail!("--webtool-url {webtool_url:?} is not an http(s) address usable in a link");
+            }
+            let options = report::ReportOptions {
+                data: DataDir::new(data),
+                api,
+                page,
+                post,
+                force,
+                max_age,
+                summary,
+                tab,
+                tab_page,
+                tab_api,
+                webtool_url,
+                credentials: wiki::Credentials::from_env(),
+                politeness: wiki::Politeness {
+                    timeout: Duration::from_secs(timeout),
+                    ..wiki::Politeness::default()
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(report::run(&options))
+        }
+        Command::InstallPages {
+            api,
+            dry_run,
+            summary,
+            bot,
+            timeout,
+        } => {
+            let options = wiki_pages::InstallOptions {
+                api,
+                dry_run,
+                summary,
+                bot,
+                credentials: wiki::Credentials::from_env(),
+                politeness: wiki::Politeness {
+                    timeout: Duration::from_secs(timeout),
+                    ..wiki::Politeness::default()
+                },
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            runtime
+                .block_on(wiki_pages::install(&options))
+                .context("installing the pages of wiki/")?;
             Ok(())
         }
         Command::Synth {

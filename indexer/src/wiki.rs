@@ -4,8 +4,9 @@
 //! contact, `maxlag=5`, one request at a time, `Retry-After` honoured, exponential back-off
 //! on HTTP 5xx, timeouts, `ratelimited` and truncated answers, and a clear error after a
 //! bounded number of attempts, never a hang. mwapi's own retry loop is switched off
-//! (`retry_limit(0)`) so that every HTTP request goes through [`Wiki::query`], which is what
-//! makes the request count of `--summary-json` exact.
+//! (`retry_limit(0)`) so that every HTTP request goes through [`Wiki::query`] (or
+//! [`Wiki::post`], for the report's edits), which is what makes the request count of
+//! `--summary-json` exact.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -154,6 +155,26 @@ impl Wiki {
         credentials: &Credentials,
         politeness: Politeness,
     ) -> Result<Wiki> {
+        Wiki::connect_asserting(api_url, credentials, politeness, None).await
+    }
+
+    /// Connects like [`Wiki::connect`], but every request asserts that the session is a
+    /// bot's (`assert=bot`): an edit meant as a bot edit fails, rather than being saved,
+    /// when the login was lost or the account (or its bot password) lacks the bot right.
+    pub async fn connect_bot(
+        api_url: &str,
+        credentials: &Credentials,
+        politeness: Politeness,
+    ) -> Result<Wiki> {
+        Wiki::connect_asserting(api_url, credentials, politeness, Some(mwapi::Assert::Bot)).await
+    }
+
+    async fn connect_asserting(
+        api_url: &str,
+        credentials: &Credentials,
+        politeness: Politeness,
+        assert: Option<mwapi::Assert>,
+    ) -> Result<Wiki> {
         let timeout = politeness.timeout;
         let mut builder = mwapi::Client::builder(api_url)
             .set_user_agent(USER_AGENT)
@@ -165,6 +186,9 @@ impl Wiki {
                     .timeout(timeout)
                     .connect_timeout(timeout.min(Duration::from_secs(30)))
             });
+        if let Some(assert) = assert {
+            builder = builder.set_assert(assert);
+        }
         let mut login_requests = 0;
         match credentials {
             Credentials::Anonymous => {}
@@ -207,12 +231,42 @@ impl Wiki {
 
     /// One API GET request, retried politely. `params` need not include format or maxlag.
     pub async fn query(&self, params: &[(&str, String)]) -> Result<Value> {
+        self.request(false, params).await
+    }
+
+    /// One API POST request (an edit: `params` hold the token), retried politely like a
+    /// query. Trying an edit again is safe: the same text saved twice is a null edit.
+    pub async fn post(&self, params: &[(&str, String)]) -> Result<Value> {
+        self.request(true, params).await
+    }
+
+    /// A CSRF token for [`Wiki::post`].
+    pub async fn csrf_token(&self) -> Result<String> {
+        let answer = self
+            .query(&[
+                ("action", "query".to_string()),
+                ("meta", "tokens".to_string()),
+                ("type", "csrf".to_string()),
+            ])
+            .await?;
+        answer["query"]["tokens"]["csrftoken"]
+            .as_str()
+            .filter(|t| t.len() > 2)
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("the wiki at {} gave no edit token", self.api_url))
+    }
+
+    async fn request(&self, post: bool, params: &[(&str, String)]) -> Result<Value> {
         let mut backoff = self.politeness.backoff;
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let result = self.client.get_value(params.to_vec()).await;
+            let result = if post {
+                self.client.post_value(params.to_vec()).await
+            } else {
+                self.client.get_value(params.to_vec()).await
+            };
             let failure = match result {
                 Ok(value) => return Ok(value),
                 Err(e) => classify(e),
@@ -275,5 +329,198 @@ impl Wiki {
                 None => return Ok(()),
             }
         }
+    }
+
+    /// Saves `edit.text` on `edit.title` (`action=edit`), with a fresh CSRF token, through
+    /// [`Wiki::post`]. The base in `edit.base` is what keeps an edit from overwriting
+    /// someone else's: a page created, changed or deleted since it was read makes the edit
+    /// fail with a message that says so, and nothing is saved. A token that expired between
+    /// fetching and using it is fetched once more.
+    pub async fn edit(&self, edit: &Edit<'_>) -> Result<Saved> {
+        let mut params: Vec<(&str, String)> = vec![
+            ("action", "edit".to_string()),
+            ("title", edit.title.to_string()),
+            ("text", edit.text.to_string()),
+            ("summary", edit.summary.to_string()),
+            ("watchlist", "nochange".to_string()),
+        ];
+        if edit.bot {
+            params.push(("bot", "1".to_string()));
+        }
+        if edit.minor {
+            params.push(("minor", "1".to_string()));
+        }
+        match &edit.base {
+            EditBase::Any => {}
+            EditBase::Missing => params.push(("createonly", "1".to_string())),
+            EditBase::Revision { revid, timestamp } => {
+                params.push(("nocreate", "1".to_string()));
+                params.push(("baserevid", revid.to_string()));
+                if let Some(timestamp) = timestamp {
+                    params.push(("basetimestamp", timestamp.clone()));
+                }
+            }
+        }
+        if let Some(read_at) = &edit.read_at {
+            params.push(("starttimestamp", read_at.clone()));
+        }
+        let title = edit.title;
+        let mut answer = None;
+        for attempt in 0..2 {
+            let mut with_token = params.clone();
+            with_token.push(("token", self.csrf_token().await?));
+            match self.post(&with_token).await {
+                Ok(value) => {
+                    answer = Some(value);
+                    break;
+                }
+                Err(e) if attempt == 0 && is_api_error(&e, "badtoken") => continue,
+                Err(e) => return Err(explain_edit_error(e, title)),
+            }
+        }
+        let answer =
+            answer.ok_or_else(|| anyhow!("saving {title}: the edit token kept failing"))?;
+        let result = &answer["edit"];
+        if result["result"].as_str() != Some("Success") {
+            // An extension (AbuseFilter, a CAPTCHA, SpamBlacklist…) stopped it.
+            bail!("saving {title} was refused: {result}");
+        }
+        if result.get("nochange").is_some() {
+            return Ok(Saved::Unchanged);
+        }
+        let revid = result["newrevid"].as_u64().ok_or_else(|| {
+            anyhow!("saving {title}: the wiki gave no new revision id ({result})")
+        })?;
+        Ok(if result.get("new").is_some() {
+            Saved::Created(revid)
+        } else {
+            Saved::Updated(revid)
+        })
+    }
+}
+
+/// Which state of a page an edit builds on ([`Wiki::edit`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum EditBase {
+    /// Whatever the page holds when the edit arrives; no check.
+    #[default]
+    Any,
+    /// The page did not exist when it was read (`createonly`): if someone has created it
+    /// since, the edit fails instead of replacing their page.
+    Missing,
+    /// The page was read at this revision (`nocreate`, `baserevid`, `basetimestamp`): a
+    /// later edit by someone else is merged by MediaWiki when it touches other lines and is
+    /// an edit conflict otherwise; a deletion since is an error.
+    Revision {
+        revid: u64,
+        /// The revision's timestamp as the API gave it, when known.
+        timestamp: Option<String>,
+    },
+}
+
+/// One page edit for [`Wiki::edit`].
+#[derive(Debug, Clone)]
+pub struct Edit<'a> {
+    pub title: &'a str,
+    /// The page's whole new text.
+    pub text: &'a str,
+    pub summary: &'a str,
+    /// Mark the edit as a bot's (`bot=1`; MediaWiki ignores it without the bot right).
+    /// Pair it with [`Wiki::connect_bot`] to refuse to edit at all without that right.
+    pub bot: bool,
+    pub minor: bool,
+    pub base: EditBase,
+    /// The wiki's clock when the page was read (`curtimestamp` of that query): a deletion
+    /// after it is reported instead of the page being made again.
+    pub read_at: Option<String>,
+}
+
+impl<'a> Edit<'a> {
+    /// An edit of `title` with no conflict check, not a bot's, not minor.
+    pub fn new(title: &'a str, text: &'a str, summary: &'a str) -> Edit<'a> {
+        Edit {
+            title,
+            text,
+            summary,
+            bot: false,
+            minor: false,
+            base: EditBase::Any,
+            read_at: None,
+        }
+    }
+}
+
+/// What [`Wiki::edit`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Saved {
+    /// A new page, at this revision.
+    Created(u64),
+    /// A new revision of an existing page.
+    Updated(u64),
+    /// The page already held this text (a null edit: no revision made).
+    Unchanged,
+}
+
+/// Whether the wiki answered with the API error `code`.
+fn is_api_error(error: &anyhow::Error, code: &str) -> bool {
+    error
+        .chain()
+        .any(|cause| match cause.downcast_ref::<mwapi::Error>() {
+            Some(mwapi::Error::BadToken) => code == "badtoken",
+            Some(mwapi::Error::ApiError(api)) => api.code == code,
+            _ => false,
+        })
+}
+
+/// The refusals an edit with a base can meet, said plainly.
+fn explain_edit_error(error: anyhow::Error, title: &str) -> anyhow::Error {
+    let why = [
+        ("editconflict", "someone else edited it since it was read"),
+        ("articleexists", "someone created it since it was read"),
+        ("missingtitle", "it was deleted since it was read"),
+        ("pagedeleted", "it was deleted since it was read"),
+        ("protectedpage", "it is protected"),
+        ("permissiondenied", "this account may not edit it"),
+    ]
+    .into_iter()
+    .find(|(code, _)| is_api_error(&error, code));
+    match why {
+        Some((_, why)) => error.context(format!(
+            "not saving {title}: {why}; nothing was overwritten"
+        )),
+        None => error.context(format!("saving {title}")),
+    }
+}
+
+#[cfg(test)]
+mod edit_tests {
+    use super::*;
+
+    fn api_error(code: &str) -> anyhow::Error {
+        let error = mwapi::Error::from(mwapi::ApiError {
+            code: code.to_string(),
+            text: "text from the wiki".to_string(),
+            data: None,
+        });
+        // As `Wiki::request` returns it.
+        anyhow!(error).context("the wiki at http://wiki/api.php refused a request")
+    }
+
+    #[test]
+    fn edit_refusals_are_said_plainly() {
+        let conflict = explain_edit_error(api_error("editconflict"), "Template:T");
+        let message = format!("{conflict:#}");
+        assert!(
+            message.contains("not saving Template:T: someone else edited it since it was read"),
+            "{message}"
+        );
+        assert!(message.contains("text from the wiki"), "{message}");
+        let other = format!(
+            "{:#}",
+            explain_edit_error(api_error("abusefilter-disallowed"), "Template:T")
+        );
+        assert!(other.starts_with("saving Template:T: "), "{other}");
+        assert!(is_api_error(&api_error("badtoken"), "badtoken"));
+        assert!(!is_api_error(&api_error("editconflict"), "badtoken"));
     }
 }

@@ -6,12 +6,28 @@
 //! template, a subpage profile, a profile on a non-user page, someone else's edit to a
 //! profile, a page made for someone who never touched it, and a blocked user. Then edits, an
 //! opt-out, a deletion, a move and a new profile, followed by an incremental crawl.
+//!
+//! Before anything else the tool's pages (`wiki/`) are installed with `indexer install-pages`,
+//! as on Meta-Wiki, so the template people use here is the real one: a second scenario makes a
+//! profile the way a person would (the edit form opened with the preload, then filled in),
+//! checks the profile builder's preload link and renders the box.
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use serde_json::Value;
+
+/// The scenarios share one wiki and the crawl scenario counts exactly what changed between
+/// its crawls, so they take turns. (A std mutex held across awaits is fine here: each test
+/// has its own runtime and thread, and waiting is the point.)
+static WIKI: Mutex<()> = Mutex::new(());
+
+fn wiki_turn() -> MutexGuard<'static, ()> {
+    WIKI.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 struct Env {
     api: String,
@@ -137,6 +153,25 @@ impl Session {
         assert_eq!(answer["edit"]["result"], "Success", "{answer}");
     }
 
+    /// The text of the edit form's textarea on `index.php` with these parameters, as the
+    /// person would see it in the browser.
+    async fn edit_form_text(&self, params: &[(&str, &str)]) -> String {
+        let index = self.api.replace("api.php", "index.php");
+        let response = self.http.get(&index).query(params).send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{params:?}: {}",
+            response.status()
+        );
+        let html = response.text().await.unwrap();
+        let start = html
+            .find("id=\"wpTextbox1\"")
+            .unwrap_or_else(|| panic!("no edit form for {params:?}"));
+        let open_end = start + html[start..].find('>').unwrap() + 1;
+        let close = open_end + html[open_end..].find("</textarea>").unwrap();
+        html_unescape(&html[open_end..close])
+    }
+
     async fn act(&self, params: &[(&str, &str)]) -> Value {
         let token = self.token("csrf").await;
         let mut all = params.to_vec();
@@ -199,11 +234,119 @@ fn unique(name: &str) -> String {
     format!("{name} {stamp}")
 }
 
+/// Text as it was before `htmlspecialchars` (what MediaWiki escapes in a textarea).
+fn html_unescape(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#039;", "'")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+fn repo_path(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+fn repo_file(path: &str) -> String {
+    std::fs::read_to_string(repo_path(path)).unwrap()
+}
+
+/// The pages of `wiki/README.md`'s table: title → file.
+fn wiki_pages() -> BTreeMap<String, String> {
+    repo_file("wiki/README.md")
+        .lines()
+        .filter(|line| line.starts_with("| `"))
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let file = cells.get(1)?.trim_matches('`');
+            let title = cells.get(2)?.strip_prefix('`')?;
+            Some((title[..title.find('`')?].to_string(), file.to_string()))
+        })
+        .collect()
+}
+
+/// A message of the web tool in `lang`.
+fn message(lang: &str, key: &str) -> String {
+    let json: Value = serde_json::from_str(&repo_file(&format!("i18n/{lang}.json"))).unwrap();
+    json[key].as_str().unwrap().to_string()
+}
+
+/// Runs `indexer install-pages` (as the bot of env.sh) and returns its output lines.
+fn install_pages(api: &str) -> Vec<String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["install-pages", "--api", api])
+        .output()
+        .unwrap();
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The pages of `wiki/` on the wiki, as the tool installs them: once per test run, before
+/// any scenario. A second installation changes nothing, and what the wiki holds is the files.
+async fn pages_installed(api: &str) {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    if INSTALLED.get().is_some() {
+        return;
+    }
+    let pages = wiki_pages();
+    let first = install_pages(api);
+    assert_eq!(first.len(), pages.len(), "{first:?}");
+    for line in &first {
+        let (title, outcome) = line.rsplit_once(": ").unwrap();
+        assert!(pages.contains_key(title), "{line}");
+        assert!(
+            outcome.starts_with("created")
+                || outcome.starts_with("updated")
+                || outcome == "unchanged",
+            "{line}"
+        );
+    }
+    let again = install_pages(api);
+    assert!(
+        again.iter().all(|l| l.ends_with(": unchanged")),
+        "{again:?}"
+    );
+    let reader = Session::new(api);
+    for (title, file) in &pages {
+        let answer = reader
+            .get(&[
+                ("action", "query"),
+                ("prop", "revisions"),
+                ("rvprop", "content"),
+                ("rvslots", "main"),
+                ("titles", title),
+            ])
+            .await;
+        let text = answer["query"]["pages"][0]["revisions"][0]["slots"]["main"]["content"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{title} is not on the wiki: {answer}"));
+        assert_eq!(
+            text.trim_end(),
+            repo_file(&format!("wiki/{file}")).trim_end(),
+            "{title}"
+        );
+    }
+    let _ = INSTALLED.set(());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs the local MediaWiki: run tests/run"]
+#[allow(clippy::await_holding_lock)] // see WIKI
 async fn full_then_incremental_crawl_follows_every_rule() {
+    let _turn = wiki_turn();
     let env = env();
     let api = env.api.as_str();
+    pages_installed(api).await;
     let admin = Session::new(api);
     admin.login(&env.admin, &env.admin_password).await;
     let password = "correct horse battery staple 42";
@@ -437,4 +580,273 @@ async fn full_then_incremental_crawl_follows_every_rule() {
     let after_unblock = crawl(api, &data, &dir.path().join("unblock.json"), false, true);
     assert_eq!(after_unblock["added"], 1, "{after_unblock}");
     assert!(profile_of(&data, &eve).is_some());
+}
+
+/// Puts `value` after `| param … =` in a profile's wikitext, as a person filling in the
+/// preload would (the comment after it stays).
+fn fill(text: &str, param: &str, value: &str) -> String {
+    let mut done = false;
+    let lines: Vec<String> = text
+        .lines()
+        .map(|line| {
+            let is_param = line
+                .strip_prefix('|')
+                .and_then(|rest| rest.split_once('='))
+                .is_some_and(|(name, _)| name.trim() == param);
+            if is_param && !done {
+                done = true;
+                let (name, rest) = line.split_once('=').unwrap();
+                format!("{name}= {value} {}", rest.trim())
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    assert!(done, "no {param} in {text}");
+    lines.join("\n")
+}
+
+/// `action=parse` of a saved page for a reader using `lang`: the HTML and the categories.
+async fn rendered(reader: &Session, title: &str, lang: &str) -> (String, Vec<String>) {
+    let answer = reader
+        .get(&[
+            ("action", "parse"),
+            ("page", title),
+            ("prop", "text|categories"),
+            ("uselang", lang),
+            ("disablelimitreport", "1"),
+        ])
+        .await;
+    let html = answer["parse"]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_string();
+    let categories = answer["parse"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["category"].as_str().unwrap().to_string())
+        .collect();
+    (html, categories)
+}
+
+/// `text` as MediaWiki writes it in HTML (text nodes and attribute values).
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs the local MediaWiki: run tests/run"]
+#[allow(clippy::await_holding_lock)] // see WIKI
+async fn a_profile_made_with_the_preload_is_crawled_and_rendered() {
+    let _turn = wiki_turn();
+    let env = env();
+    let api = env.api.as_str();
+    pages_installed(api).await;
+    let reader = Session::new(api);
+    let siteinfo = reader
+        .get(&[
+            ("action", "query"),
+            ("meta", "siteinfo"),
+            ("siprop", "extensions"),
+        ])
+        .await;
+    let extensions: Vec<&str> = siteinfo["query"]["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    for needed in ["ParserFunctions", "Scribunto", "TemplateData"] {
+        assert!(
+            extensions.contains(&needed),
+            "the test wiki has no {needed} ({extensions:?}): run tests/mediawiki/install-packages.sh, then up.sh"
+        );
+    }
+
+    // VisualEditor's template dialog reads this: the doc page's TemplateData was accepted.
+    let templatedata = reader
+        .get(&[
+            ("action", "templatedata"),
+            ("titles", "Template:Capacity Exchange profile"),
+            ("lang", "pt"),
+        ])
+        .await;
+    let page = templatedata["pages"]
+        .as_object()
+        .and_then(|pages| pages.values().next())
+        .unwrap_or_else(|| panic!("no TemplateData: {templatedata}"));
+    let documented: Vec<&str> = page["paramOrder"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(documented, exchange::parse::KNOWN_PARAMS);
+    assert_eq!(
+        page["params"]["offers"]["label"].as_str(),
+        Some(message("pt", "capx-builder-offers-legend").as_str()),
+        "labels in the reader's language"
+    );
+
+    // As on Meta-Wiki, {{int:lang}} is the interface language's code.
+    let admin = Session::new(api);
+    admin.login(&env.admin, &env.admin_password).await;
+    for (title, code) in [
+        ("MediaWiki:Lang", "en"),
+        ("MediaWiki:Lang/pt", "pt"),
+        ("MediaWiki:Lang/ar", "ar"),
+    ] {
+        admin.edit(title, code).await;
+    }
+
+    // A person opens their new user page's edit form with the preload, fills it in, saves.
+    let name = unique("O'Neil Preload");
+    let person = Session::create_account(api, &name, "correct horse battery staple 42").await;
+    let title = format!("User:{name}");
+    let form = person
+        .edit_form_text(&[
+            ("title", title.as_str()),
+            ("action", "edit"),
+            ("preload", "Template:Capacity_Exchange_profile/preload"),
+        ])
+        .await;
+    let preload = repo_file("wiki/Capacity_Exchange_profile.preload.wikitext");
+    let preload = preload.split("<noinclude>").next().unwrap();
+    assert_eq!(
+        form.trim_end(),
+        preload.trim_end(),
+        "the edit form holds the preload"
+    );
+    let mut text = form.clone();
+    for (param, value) in [
+        ("offers", "Lua; Wikidata queries"),
+        ("wants", "grant writing"),
+        ("languages", "pt-N, en-3"),
+        ("country", "BR"),
+        ("formats", "mentoring, one to one"),
+        ("contact", "talk, email"),
+    ] {
+        text = fill(&text, param, value);
+    }
+    person.edit(&title, &text).await;
+
+    // The builder's link: the edit form of one's own user page, with the builder's wikitext
+    // as a new section (webtool/src/pages/builder.rs, edit_url).
+    let built = exchange::template_writer::write(&exchange::template_writer::ProfileInput {
+        offers: vec!["Lua".into(), "C++ & Rust; {{tricky}} [[links]]".into()],
+        languages: vec![("ar".into(), "N".into())],
+        bio: "Ahlan | wa sahlan = 100%".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let builder_form = person
+        .edit_form_text(&[
+            ("title", "Special:MyPage"),
+            ("action", "edit"),
+            ("section", "new"),
+            (
+                "preload",
+                &exchange::template_writer::BUILDER_PRELOAD_PAGE.replace(' ', "_"),
+            ),
+            ("preloadtitle", "Capacity Exchange profile"),
+            ("preloadparams[]", &built),
+        ])
+        .await;
+    assert_eq!(
+        builder_form.trim_end_matches('\n'),
+        built.trim_end_matches('\n'),
+        "the builder's preload opens the form with exactly its wikitext"
+    );
+
+    // The crawl reads what the person wrote.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crawl(api, &data, &dir.path().join("full.json"), true, true);
+    let profile = profile_of(&data, &name).expect("the profile made with the preload");
+    assert_eq!(offers(&profile).len(), 2, "{:?}", offers(&profile));
+    assert!(profile.offers[0].id().is_some(), "Lua is a known skill");
+    assert_eq!(profile.wants.len(), 1);
+    assert_eq!(profile.country.as_deref(), Some("BR"));
+    let languages: Vec<&str> = profile.languages.iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(languages, ["pt", "en"]);
+    assert_eq!(profile.formats, ["mentoring", "one-on-one"]);
+    assert_eq!(profile.contact, ["talk", "email"]);
+
+    // The box, for a reader whose interface is in Portuguese.
+    let (html, categories) = rendered(&reader, &title, "pt").await;
+    assert!(html.contains("class=\"wikitable capx-profile\""), "{html}");
+    assert!(html.contains("lang=\"pt\" dir=\"ltr\""), "{html}");
+    for key in [
+        "capx-builder-section-title",
+        "capx-card-offers",
+        "capx-card-wants",
+        "capx-card-languages",
+        "capx-builder-format-mentoring",
+        "capx-builder-format-one-on-one",
+        "capx-wiki-view-profile",
+    ] {
+        let words = message("pt", key);
+        assert!(
+            html.contains(&html_escape(&words)),
+            "no {key} ({words}) in {html}"
+        );
+    }
+    for (skill, query) in [("Lua", "Lua"), ("Wikidata queries", "Wikidata+queries")] {
+        let link = format!(
+            "href=\"https://capacity-exchange.toolforge.org/search?q={query}\">{skill}</a>"
+        );
+        assert!(html.contains(&link), "no {link} in {html}");
+    }
+    let profile_link = format!(
+        "href=\"https://capacity-exchange.toolforge.org/profile/{}?uselang=pt\"",
+        name.replace('\'', "%27").replace(' ', "%20")
+    );
+    assert!(html.contains(&profile_link), "no {profile_link} in {html}");
+    assert!(
+        categories.contains(&"Capacity_Exchange_participants".to_string()),
+        "{categories:?}"
+    );
+    assert!(!html.contains("script-error"), "{html}");
+
+    // Arabic is written right to left.
+    let (html, _) = rendered(&reader, &title, "ar").await;
+    assert!(html.contains("lang=\"ar\" dir=\"rtl\""), "{html}");
+    assert!(html.contains(&message("ar", "capx-card-offers")), "{html}");
+
+    // Not on a user page: the box, but no category and no link to a profile.
+    let elsewhere = format!("Meta:{name} sandbox");
+    person.edit(&elsewhere, &text).await;
+    let (html, categories) = rendered(&reader, &elsewhere, "en").await;
+    assert!(html.contains("class=\"wikitable capx-profile\""), "{html}");
+    assert!(categories.is_empty(), "{categories:?}");
+    assert!(!html.contains("/profile/"), "{html}");
+
+    // Where the module cannot run, the values are shown as written: a copy of the template
+    // calling a module that does not exist takes the same way as a wiki without Scribunto.
+    let copy = unique("CX profile without Lua");
+    let template = repo_file("wiki/Capacity_Exchange_profile.wikitext").replace(
+        "#invoke:Capacity Exchange|",
+        "#invoke:Capacity Exchange missing|",
+    );
+    admin.edit(&format!("Template:{copy}"), &template).await;
+    let plain_title = format!("User:{name}/without Lua");
+    person
+        .edit(
+            &plain_title,
+            &text.replace("{{Capacity Exchange profile", &format!("{{{{{copy}")),
+        )
+        .await;
+    let (html, categories) = rendered(&reader, &plain_title, "pt").await;
+    assert!(html.contains(&message("pt", "capx-card-offers")), "{html}");
+    assert!(html.contains("Lua; Wikidata queries"), "{html}");
+    assert!(!html.contains("/search?q="), "{html}");
+    assert!(html.contains(&profile_link), "{html}");
+    assert!(
+        categories.contains(&"Capacity_Exchange_participants".to_string()),
+        "{categories:?}"
+    );
 }

@@ -14,7 +14,9 @@ set -euo pipefail
 
 # PHP 8.2 is Debian 12's PHP. php8.2-cgi satisfies php8.2's dependency on
 # `libapache2-mod-php8.2 | php8.2-fpm | php8.2-cgi` (so the Apache module is
-# not chosen); the others are the extensions MediaWiki needs.
+# not chosen); the others are the extensions MediaWiki needs. lua5.1 is the
+# interpreter of Debian's Scribunto (its LuaStandalone engine runs
+# /usr/bin/lua5.1), which the profile template's Module:Capacity Exchange needs.
 PACKAGES=(
     mediawiki
     php8.2-cli
@@ -23,6 +25,7 @@ PACKAGES=(
     php8.2-mbstring
     php8.2-intl
     php8.2-xml
+    lua5.1
 )
 FAKE_HTTPD=capx-fake-httpd
 

@@ -10,7 +10,8 @@
 #      own process group (down.sh stops it),
 #   4. create the accounts: Admin (sysop, bureaucrat; made by the installer)
 #      and CapxBot (bot) with the bot password CapxBot@capx,
-#   5. install the tool's templates from wiki/ as Admin,
+#   5. install the tool's pages from wiki/ as CapxBot with
+#      `indexer install-pages` (when the built binary is there and current),
 #   6. write $MW_STATE/env.sh for the tests to source.
 #
 # Needs tests/mediawiki/install-packages.sh to have run. Reaches nothing but
@@ -100,10 +101,18 @@ printf '%s\n' "$install_log" > "$MW_STATE/install.log"
 [[ -f $MW_CONFIG_FILE ]] || die "install.php wrote no $MW_CONFIG_FILE"
 
 # Extensions Debian ships that the tool's pages use (ParserFunctions for
-# {{#if:}}) or that Meta-Wiki has (TemplateData, which also validates the
-# <templatedata> block of the doc page on save).
+# {{#if:}}, Scribunto for Module:Capacity Exchange) or that Meta-Wiki has
+# (TemplateData, which also validates the <templatedata> block of the doc page
+# on save). Scribunto only with its interpreter (Debian's LuaStandalone engine
+# runs /usr/bin/lua5.1, installed by install-packages.sh): without it, every
+# {{#invoke:}} would be a script error, whereas without Scribunto the template
+# falls back to showing values as written.
 extensions=""
-for ext in ParserFunctions TemplateData; do
+for ext in ParserFunctions TemplateData Scribunto; do
+    if [[ $ext == Scribunto && ! -x /usr/bin/lua5.1 ]]; then
+        say "no /usr/bin/lua5.1: Scribunto not loaded (run install-packages.sh)"
+        continue
+    fi
     if [[ -f $MW_IP/extensions/$ext/extension.json ]]; then
         extensions+="wfLoadExtension( '$ext' );"$'\n'
     fi
@@ -232,16 +241,31 @@ maint createBotPassword --appid="$BOT_APPID" \
 mw_elapsed "[up] accounts $ADMIN_USER and $BOT_USER@$BOT_APPID" "$t"
 
 # --- 5. The tool's pages -------------------------------------------------------
+# Saved by `indexer install-pages` as CapxBot, the way they are installed on
+# Meta-Wiki, so what the tests crawl is what users will edit. The binary
+# embeds wiki/ when it is built: one older than a file in wiki/ would install
+# stale pages, so it is skipped then (the end-to-end tests install the pages
+# again with the binary they were built with).
 t=$(mw_now)
-install_page() {
-    local title=$1 file=$MW_REPO_DIR/wiki/$2
-    [[ -f $file ]] || die "missing $file"
-    maint edit --user "$ADMIN_USER" --summary "Install from wiki/$2" "$title" < "$file"
-}
-install_page "Template:Capacity Exchange profile" Capacity_Exchange_profile.wikitext
-install_page "Template:Capacity Exchange profile/doc" Capacity_Exchange_profile.doc.wikitext
-install_page "Template:Capacity Exchange profile/preload" Capacity_Exchange_profile.preload.wikitext
-mw_elapsed "[up] templates installed" "$t"
+indexer_bin=${CAPX_INDEXER:-${CARGO_TARGET_DIR:-$MW_REPO_DIR/target}/debug/indexer}
+stale=""
+if [[ -x $indexer_bin ]]; then
+    stale=$(find "$MW_REPO_DIR/wiki" -type f -newer "$indexer_bin" -print -quit)
+fi
+if [[ -x $indexer_bin && -z $stale ]]; then
+    CAPX_WIKI_USER="$BOT_USER@$BOT_APPID" CAPX_WIKI_PASSWORD="$BOT_PASSWORD" \
+        CAPX_WIKI_OAUTH2_TOKEN="" RUST_LOG=warn \
+        "$indexer_bin" install-pages --api "$API_URL" | sed 's/^/  /' \
+        || die "indexer install-pages failed"
+    mw_elapsed "[up] pages from wiki/ installed" "$t"
+else
+    if [[ -n $stale ]]; then
+        say "pages from wiki/ NOT installed: $indexer_bin is older than $stale."
+    else
+        say "pages from wiki/ NOT installed: no $indexer_bin."
+    fi
+    say "  build it (cargo build -p indexer), then: source $MW_STATE/env.sh && $indexer_bin install-pages --api $API_URL"
+fi
 
 # --- 6. env.sh -----------------------------------------------------------------
 {
