@@ -5,6 +5,7 @@
 //! snapshot generation) → readers (the web tool, exports, reports). See ARCHITECTURE.md.
 
 pub mod collection;
+pub mod connections;
 pub mod dump;
 pub mod export;
 pub mod geo;

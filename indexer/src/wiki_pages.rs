@@ -59,6 +59,22 @@ pub const PAGES: &[WikiPage] = &[
         "Template:Capacity Exchange profile/builder",
         "Capacity_Exchange_profile.builder.wikitext"
     ),
+    page!(
+        "Template:Capacity Exchange thanks/doc",
+        "Capacity_Exchange_thanks.doc.wikitext"
+    ),
+    page!(
+        "Template:Capacity Exchange thanks",
+        "Capacity_Exchange_thanks.wikitext"
+    ),
+    page!(
+        "Template:Capacity Exchange request/doc",
+        "Capacity_Exchange_request.doc.wikitext"
+    ),
+    page!(
+        "Template:Capacity Exchange request",
+        "Capacity_Exchange_request.wikitext"
+    ),
     page!(TEMPLATE, "Capacity_Exchange_profile.wikitext"),
 ];
 

@@ -114,6 +114,18 @@ async fn a_profile_page_offers_ways_to_connect() {
     );
     assert!(page.contains("User_talk:Ana_Souza"));
     assert!(page.contains("Organizer of edit-a-thons in Recife."));
+    // The new section is prefilled with the request marker, then a message and a signature.
+    assert!(
+        page.contains("&amp;preloadparams%5B%5D=%7B%7BCapacity%20Exchange%20request%7Cskill%3D%7D%7D%0AHello%21%20I%20found%20you"),
+        "the talk link carries the marker and the message: {page}"
+    );
+    assert!(page.contains("%20~~~~\""), "the message is signed");
+    assert!(page.contains("&amp;preload=Template:Capacity_Exchange_profile&#x2f;builder&amp;"));
+    let (_, _, pt) = get(format!("{base}/profile/Ana_Souza?uselang=pt"), None).await;
+    assert!(
+        pt.contains("%7B%7BCapacity%20Exchange%20request%7Cskill%3D%7D%7D%0AOl%C3%A1%21"),
+        "the message is in the reader's language"
+    );
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use exchange::connections::request_marker;
+use exchange::template_writer::BUILDER_PRELOAD_PAGE;
 use exchange::wikitext::title::normalize_user_name;
 use minijinja::context;
 
@@ -48,12 +50,7 @@ pub async fn profile(
         _ => return server_error(lang),
     };
     let catalog = Catalog::global();
-    let subject = catalog.message(lang, "capx-talk-subject", &[]);
-    let talk_url = format!(
-        "{WIKI}/w/index.php?title={}&action=edit&section=new&preloadtitle={}",
-        urlencode(&format!("User_talk:{}", name.replace(' ', "_"))),
-        urlencode(&subject)
-    );
+    let talk_url = talk_url(&name, lang);
     let (learn_from, share_with) = matches.map_or_else(Default::default, |m| {
         let entries = |list: &[exchange::matching::Match]| -> Vec<minijinja::Value> {
             list.iter().map(|m| view::match_entry(m, lang)).collect()
@@ -73,4 +70,26 @@ pub async fn profile(
         edit_url => format!("{}?action=edit", wiki_url(&profile.page)),
     };
     render(lang, "profile.html", extra, StatusCode::OK)
+}
+
+/// The "ask on their talk page" link: a new section of the person's talk page with a
+/// subject and a message in the reader's language, which start with the request marker
+/// (`{{Capacity Exchange request|skill=}}`) so that the request leaves a trace the crawler
+/// can count (see `exchange::connections`). The text comes through the profile builder's
+/// preload page, whose only text is `$1`. The marker names no skill: the profile page
+/// cannot know which of the person's skills the reader is after, and a wrong skill would
+/// count a request where none was made; the reader can fill it in before saving. The
+/// message ends with the signature, so the requester is also visible to the person asked.
+fn talk_url(name: &str, lang: &str) -> String {
+    let catalog = Catalog::global();
+    let subject = catalog.message(lang, "capx-talk-subject", &[]);
+    let message = catalog.message(lang, "capx-request-message", &[]);
+    let text = format!("{}\n{message} ~~~~", request_marker(""));
+    format!(
+        "{WIKI}/w/index.php?title={}&action=edit&section=new&preloadtitle={}&preload={}&preloadparams%5B%5D={}",
+        urlencode(&format!("User_talk:{}", name.replace(' ', "_"))),
+        urlencode(&subject),
+        urlencode(&BUILDER_PRELOAD_PAGE.replace(' ', "_")),
+        urlencode(&text)
+    )
 }

@@ -1,0 +1,819 @@
+//! Connections and recognition: the thanks learners write on their own user page and the
+//! request markers the web tool's "ask on their talk page" link leaves on a helper's talk
+//! page, and the rules that turn them into counts.
+//!
+//! Two templates carry the data (their source is in `wiki/`):
+//!
+//! - `{{Capacity Exchange thanks|user=…|skill=…|date=…|note=…}}` on the **thanker's own
+//!   user page**: "this person helped me with this skill". [`parse_thanks`] reads it.
+//! - `{{Capacity Exchange request|skill=…}}` at the top of a new section of the **helper's
+//!   User talk page**, put there by the web tool's link. [`parse_requests`] reads it. It has
+//!   no `from` parameter on purpose: anyone can type any name in a parameter, while the
+//!   author of the revision that added the marker cannot be forged, so the requester is
+//!   always taken from that revision (and the signature `~~~~` already shows it to readers).
+//!
+//! # Counting rules ([`count`]) and why
+//!
+//! Counts are meant as recognition of volunteer work, so each rule removes a way to
+//! inflate them cheaply while keeping every honest thanks:
+//!
+//! 1. **Thanking yourself counts for nothing** (thanker = thanked, after user-name
+//!    normalisation).
+//! 2. **Thanks from an account created on the day of the thanks, or later, count for
+//!    nothing**: the day is the UTC day of the revision the thanks is read from, compared
+//!    with the account's registration. Throw-away accounts made to thank a friend are the
+//!    cheapest abuse. Accounts without a registration date (MediaWiki has none for accounts
+//!    older than 2005) count.
+//! 3. **Many thanks from one account for the same person and skill count once**: the
+//!    count is of *distinct thankers* per (thanked user, skill). A hundred templates on one
+//!    page weigh what one does.
+//! 4. **Removed thanks are gone**: the crawler reads thanks from the *latest revision by
+//!    the page's owner* of each user page (the same owner rule as profiles: only the
+//!    thanker's own edits count), so a thanks deleted from the page is simply not among the
+//!    records; nothing is remembered from older revisions.
+//! 5. **A thanks for a user who has no profile is kept**: [`count`] knows nothing of
+//!    profiles, so the statistics see every exchange; the display decides what to show.
+//! 6. **A request marker counts only on a User talk page** (or one of its subpages, where
+//!    archiving bots move old sections): its owner is the helper. A marker anywhere else
+//!    (a user page, an article, a template) counts for nothing. A request to yourself
+//!    counts for nothing either.
+//! 7. **Requests count distinct requesters** per (helper, skill), the requester being the
+//!    author of the revision that added the marker; a marker archived to a subpage and
+//!    still on the page is therefore counted once.
+//!
+//! Totals per skill are sums over people of these distinct counts: a thanks counted for
+//! (Ana, Lua) by three people adds three to Lua.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::parse::MAX_ITEM_CHARS;
+use crate::profile::{SkillRef, Warning};
+use crate::taxonomy::Taxonomy;
+use crate::text_key::fold;
+use crate::wikitext::plain::{plain_text, without_comments};
+use crate::wikitext::title::{
+    NS_MAIN, NS_TEMPLATE, NS_USER_TALK, NamespaceId, Title, normalize_user_name,
+};
+use crate::wikitext::{TemplateCall, extract};
+
+/// The thanks template's canonical name on Meta-Wiki.
+pub const THANKS_TEMPLATE: &str = "Capacity Exchange thanks";
+/// The request marker's canonical name on Meta-Wiki.
+pub const REQUEST_TEMPLATE: &str = "Capacity Exchange request";
+/// The parameters the thanks template documents.
+pub const THANKS_PARAMS: &[&str] = &["user", "skill", "date", "note"];
+/// The parameters the request marker documents.
+pub const REQUEST_PARAMS: &[&str] = &["skill"];
+/// Most thanks read from one page; the rest are dropped with a warning. Rule 3 already
+/// makes repeats worthless; the cap bounds what one page can make the crawler store.
+pub const MAX_THANKS_PER_PAGE: usize = 200;
+/// Most request markers read from one talk page (a busy helper's page can hold many).
+pub const MAX_REQUESTS_PER_PAGE: usize = 500;
+/// Longest note kept, in characters.
+pub const MAX_NOTE_CHARS: usize = 300;
+
+/// The names under which a template is called: its own and its redirects'.
+#[derive(Debug, Clone)]
+pub struct TemplateNames {
+    names: HashSet<String>,
+}
+
+impl TemplateNames {
+    /// `canonical` and its aliases (redirects), as titles with or without `Template:`.
+    pub fn with_aliases<S: AsRef<str>>(
+        canonical: &str,
+        aliases: impl IntoIterator<Item = S>,
+    ) -> TemplateNames {
+        let names = std::iter::once(canonical.to_string())
+            .chain(aliases.into_iter().map(|a| a.as_ref().to_string()))
+            .filter_map(|a| Title::parse(&a, NS_TEMPLATE))
+            .map(|t| t.as_call_name())
+            .collect();
+        TemplateNames { names }
+    }
+
+    /// The thanks template without aliases.
+    pub fn thanks() -> TemplateNames {
+        TemplateNames::with_aliases(THANKS_TEMPLATE, std::iter::empty::<&str>())
+    }
+
+    /// The request marker without aliases.
+    pub fn request() -> TemplateNames {
+        TemplateNames::with_aliases(REQUEST_TEMPLATE, std::iter::empty::<&str>())
+    }
+
+    pub fn matches(&self, call: &TemplateCall) -> bool {
+        self.names.contains(&call.name)
+    }
+}
+
+/// One thanks as written on a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Thanks {
+    /// Who helped, normalised as MediaWiki does.
+    pub user: String,
+    /// What with: a taxonomy skill, free text, or not said.
+    pub skill: Option<SkillRef>,
+    /// The date the thanker wrote; informative only (the rules use revision times).
+    pub date: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+/// One request marker as written on a talk page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub skill: Option<SkillRef>,
+}
+
+/// The thanks on a page and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedThanks {
+    pub thanks: Vec<Thanks>,
+    pub warnings: Vec<Warning>,
+}
+
+/// The request markers on a page and what could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedRequests {
+    pub requests: Vec<Request>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Reads every thanks call of a page. A call without a valid `user` is dropped with a
+/// warning; an unreadable `date` is dropped (the thanks stays) with a warning.
+pub fn parse_thanks(wikitext: &str, names: &TemplateNames, taxonomy: &Taxonomy) -> ParsedThanks {
+    let mut out = ParsedThanks::default();
+    let extraction = extract(wikitext);
+    let calls: Vec<&TemplateCall> = extraction
+        .templates
+        .iter()
+        .filter(|c| names.matches(c))
+        .collect();
+    if calls.len() > MAX_THANKS_PER_PAGE {
+        out.warnings.push(Warning::new(
+            None,
+            format!(
+                "the page has {} thanks; only the first {MAX_THANKS_PER_PAGE} are read",
+                calls.len()
+            ),
+        ));
+    }
+    for call in calls.into_iter().take(MAX_THANKS_PER_PAGE) {
+        let mut user = None;
+        let mut thanks_skill = None;
+        let mut date = None;
+        let mut note = None;
+        for (param, value) in &call.params {
+            let param = param.as_str();
+            match param {
+                "user" => {
+                    let text = plain(param, value, &mut out.warnings);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    // Markup around a name (`<span>Ana</span>`) is not a name: plain
+                    // text would keep what is inside and credit whoever it spells.
+                    let markup = without_comments(value).contains(['<', '>']);
+                    match normalize_user_name(&text).filter(|_| !markup) {
+                        Some(name) => user = Some(name),
+                        None => out.warnings.push(Warning::new(
+                            Some(param),
+                            format!("{text:?} is not a user name; this thanks is ignored"),
+                        )),
+                    }
+                }
+                "skill" => thanks_skill = skill(param, value, taxonomy, &mut out.warnings),
+                "date" => {
+                    let text = plain(param, value, &mut out.warnings);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+                        Ok(d) => date = Some(d),
+                        Err(_) => out.warnings.push(Warning::new(
+                            Some(param),
+                            format!("{text:?} is not a date: write it as YYYY-MM-DD"),
+                        )),
+                    }
+                }
+                "note" => {
+                    let text = plain(param, value, &mut out.warnings);
+                    if !text.is_empty() {
+                        note = Some(truncate(param, text, MAX_NOTE_CHARS, &mut out.warnings));
+                    }
+                }
+                _ => out.warnings.push(Warning::new(
+                    Some(param),
+                    "unknown parameter of the thanks template, ignored",
+                )),
+            }
+        }
+        match user {
+            Some(user) => out.thanks.push(Thanks {
+                user,
+                skill: thanks_skill,
+                date,
+                note,
+            }),
+            None if call
+                .params
+                .get("user")
+                .is_none_or(|v| plain_text(v).text.is_empty()) =>
+            {
+                out.warnings.push(Warning::new(
+                    Some("user"),
+                    "a thanks without the user who helped is ignored",
+                ));
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// Reads every request marker of a page.
+pub fn parse_requests(
+    wikitext: &str,
+    names: &TemplateNames,
+    taxonomy: &Taxonomy,
+) -> ParsedRequests {
+    let mut out = ParsedRequests::default();
+    let extraction = extract(wikitext);
+    let calls: Vec<&TemplateCall> = extraction
+        .templates
+        .iter()
+        .filter(|c| names.matches(c))
+        .collect();
+    if calls.len() > MAX_REQUESTS_PER_PAGE {
+        out.warnings.push(Warning::new(
+            None,
+            format!(
+                "the page has {} request markers; only the first {MAX_REQUESTS_PER_PAGE} are read",
+                calls.len()
+            ),
+        ));
+    }
+    for call in calls.into_iter().take(MAX_REQUESTS_PER_PAGE) {
+        let mut request = Request { skill: None };
+        for (param, value) in &call.params {
+            match param.as_str() {
+                "skill" => request.skill = skill("skill", value, taxonomy, &mut out.warnings),
+                other => out.warnings.push(Warning::new(
+                    Some(other),
+                    "unknown parameter of the request marker, ignored (the requester is the author of the revision that added it)",
+                )),
+            }
+        }
+        out.requests.push(request);
+    }
+    out
+}
+
+/// The marker the web tool's link puts in a new talk-page section. Characters that would
+/// end the parameter or the call are left out of `skill`, so the marker is always one call.
+pub fn request_marker(skill: &str) -> String {
+    let skill: String = skill
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}' | '|' | '[' | ']' | '<' | '>' | '\n' | '\r'))
+        .collect();
+    format!("{{{{{REQUEST_TEMPLATE}|skill={}}}}}", skill.trim())
+}
+
+fn plain(param: &str, value: &str, warnings: &mut Vec<Warning>) -> String {
+    let text = plain_text(value);
+    if text.dropped_calls > 0 {
+        warnings.push(Warning::new(
+            Some(param),
+            "templates inside the value cannot be read and were left out",
+        ));
+    }
+    text.text
+}
+
+fn truncate(param: &str, text: String, max: usize, warnings: &mut Vec<Warning>) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((cut, _)) => {
+            warnings.push(Warning::new(
+                Some(param),
+                format!("longer than {max} characters; cut"),
+            ));
+            text[..cut].trim_end().to_string()
+        }
+    }
+}
+
+/// A skill as profiles read it: a taxonomy skill by id, label or alias, else free text.
+fn skill(
+    param: &str,
+    value: &str,
+    taxonomy: &Taxonomy,
+    warnings: &mut Vec<Warning>,
+) -> Option<SkillRef> {
+    let text = plain(param, value, warnings);
+    if text.is_empty() {
+        return None;
+    }
+    let resolved = taxonomy.resolve(&text).or_else(|| {
+        text.rsplit_once(':')
+            .and_then(|(_, last)| taxonomy.resolve(last))
+    });
+    Some(match resolved {
+        Some(s) => SkillRef::Known {
+            id: s.id.clone(),
+            label: taxonomy.label(s, "en").to_string(),
+        },
+        None => SkillRef::Free {
+            text: truncate(param, text, MAX_ITEM_CHARS, warnings),
+        },
+    })
+}
+
+/// What counts group by: a taxonomy id, folded free text, or no skill given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SkillKey {
+    Known(String),
+    Free(String),
+    Unspecified,
+}
+
+impl SkillKey {
+    pub fn of(skill: Option<&SkillRef>) -> SkillKey {
+        match skill {
+            Some(SkillRef::Known { id, .. }) => SkillKey::Known(id.clone()),
+            Some(SkillRef::Free { text }) => SkillKey::Free(fold(text)),
+            None => SkillKey::Unspecified,
+        }
+    }
+}
+
+/// A thanks as the crawler hands it to [`count`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThanksRecord {
+    /// The owner of the user page the thanks was read from (its latest owner revision).
+    pub thanker: String,
+    /// When the thanker's account was created; `None` when MediaWiki does not know.
+    pub thanker_registered: Option<DateTime<Utc>>,
+    pub thanked: String,
+    pub skill: SkillKey,
+    /// The timestamp of the revision the thanks was read from.
+    pub timestamp: DateTime<Utc>,
+}
+
+/// A request marker as the crawler hands it to [`count`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// The author of the revision that added the marker.
+    pub requester: String,
+    /// The page the marker is on (`User talk:Ana`, `User talk:Ana/Archive 1`).
+    pub page: String,
+    pub skill: SkillKey,
+}
+
+/// The records of one page's thanks, read from the owner's latest revision.
+pub fn thanks_records(
+    thanker: &str,
+    thanker_registered: Option<DateTime<Utc>>,
+    timestamp: DateTime<Utc>,
+    thanks: &[Thanks],
+) -> Vec<ThanksRecord> {
+    thanks
+        .iter()
+        .map(|t| ThanksRecord {
+            thanker: thanker.to_string(),
+            thanker_registered,
+            thanked: t.user.clone(),
+            skill: SkillKey::of(t.skill.as_ref()),
+            timestamp,
+        })
+        .collect()
+}
+
+/// What the records are worth once the rules are applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// (thanked user, skill) → how many different people thanked them for it.
+    pub helped: BTreeMap<(String, SkillKey), usize>,
+    /// Skill → counted thanks, summed over the people thanked.
+    pub thanks_per_skill: BTreeMap<SkillKey, usize>,
+    /// (helper, skill) → how many different people asked them about it.
+    pub requests: BTreeMap<(String, SkillKey), usize>,
+    /// Skill → counted requests, summed over the helpers.
+    pub requests_per_skill: BTreeMap<SkillKey, usize>,
+}
+
+/// Whether a thanks counts under rules 1 and 2 of the module documentation.
+fn thanks_counts(record: &ThanksRecord) -> bool {
+    let thanker = normalize_user_name(&record.thanker);
+    let thanked = normalize_user_name(&record.thanked);
+    let (Some(thanker), Some(thanked)) = (thanker, thanked) else {
+        return false;
+    };
+    if thanker == thanked {
+        return false;
+    }
+    match record.thanker_registered {
+        None => true,
+        Some(registered) => registered.date_naive() < record.timestamp.date_naive(),
+    }
+}
+
+/// The helper a request on `page` is addressed to, if the page is a User talk page.
+fn request_helper(page: &str) -> Option<String> {
+    let title = Title::parse(page, NS_MAIN)?;
+    let namespace: NamespaceId = title.namespace;
+    if namespace != NS_USER_TALK {
+        return None;
+    }
+    title.owner().and_then(normalize_user_name)
+}
+
+/// Applies the rules of the module documentation to every record.
+pub fn count(thanks: &[ThanksRecord], requests: &[RequestRecord]) -> Counts {
+    let mut thankers: BTreeMap<(String, SkillKey), BTreeSet<String>> = BTreeMap::new();
+    for record in thanks.iter().filter(|r| thanks_counts(r)) {
+        let (Some(thanker), Some(thanked)) = (
+            normalize_user_name(&record.thanker),
+            normalize_user_name(&record.thanked),
+        ) else {
+            continue;
+        };
+        thankers
+            .entry((thanked, record.skill.clone()))
+            .or_default()
+            .insert(thanker);
+    }
+    let mut requesters: BTreeMap<(String, SkillKey), BTreeSet<String>> = BTreeMap::new();
+    for record in requests {
+        let Some(helper) = request_helper(&record.page) else {
+            continue;
+        };
+        let Some(requester) = normalize_user_name(&record.requester) else {
+            continue;
+        };
+        if requester == helper {
+            continue;
+        }
+        requesters
+            .entry((helper, record.skill.clone()))
+            .or_default()
+            .insert(requester);
+    }
+    let mut counts = Counts::default();
+    for (key, people) in thankers {
+        *counts.thanks_per_skill.entry(key.1.clone()).or_default() += people.len();
+        counts.helped.insert(key, people.len());
+    }
+    for (key, people) in requesters {
+        *counts.requests_per_skill.entry(key.1.clone()).or_default() += people.len();
+        counts.requests.insert(key, people.len());
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn taxonomy() -> &'static Taxonomy {
+        Taxonomy::bundled()
+    }
+
+    fn thanks(text: &str) -> ParsedThanks {
+        parse_thanks(text, &TemplateNames::thanks(), taxonomy())
+    }
+
+    fn requests(text: &str) -> ParsedRequests {
+        parse_requests(text, &TemplateNames::request(), taxonomy())
+    }
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+    }
+
+    fn lua() -> SkillKey {
+        SkillKey::Known("lua-modules".into())
+    }
+
+    fn record(thanker: &str, thanked: &str, skill: SkillKey) -> ThanksRecord {
+        ThanksRecord {
+            thanker: thanker.into(),
+            thanker_registered: Some(at(2020, 1, 1, 0)),
+            thanked: thanked.into(),
+            skill,
+            timestamp: at(2026, 3, 10, 12),
+        }
+    }
+
+    fn request(requester: &str, page: &str, skill: SkillKey) -> RequestRecord {
+        RequestRecord {
+            requester: requester.into(),
+            page: page.into(),
+            skill,
+        }
+    }
+
+    #[test]
+    fn a_thanks_is_read_with_its_skill_date_and_note() {
+        let parsed = thanks(
+            "Hi!\n{{Capacity Exchange thanks|user=ana_souza|skill=Módulos Lua|date=2026-03-01|note=Fixed my module.}}",
+        );
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert_eq!(parsed.thanks.len(), 1);
+        let t = &parsed.thanks[0];
+        assert_eq!(t.user, "Ana souza");
+        assert_eq!(SkillKey::of(t.skill.as_ref()), lua());
+        assert_eq!(t.date, NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(t.note.as_deref(), Some("Fixed my module."));
+    }
+
+    #[test]
+    fn free_text_skills_prefixed_users_and_aliases_are_read() {
+        let names = TemplateNames::with_aliases(THANKS_TEMPLATE, ["Template:CapX thanks"]);
+        let parsed = parse_thanks(
+            "{{CapX thanks|user=User:Bruno Díaz|skill=Bread baking}}",
+            &names,
+            taxonomy(),
+        );
+        assert_eq!(parsed.thanks.len(), 1);
+        assert_eq!(parsed.thanks[0].user, "Bruno Díaz");
+        assert_eq!(
+            SkillKey::of(parsed.thanks[0].skill.as_ref()),
+            SkillKey::Free("bread baking".into())
+        );
+        assert!(thanks("{{CapX thanks|user=Ana}}").thanks.is_empty());
+    }
+
+    #[test]
+    fn a_missing_or_invalid_user_drops_the_thanks_with_a_warning() {
+        for text in [
+            "{{Capacity Exchange thanks|skill=Lua}}",
+            "{{Capacity Exchange thanks|user=|skill=Lua}}",
+            "{{Capacity Exchange thanks|user=Talk:Ana|skill=Lua}}",
+            "{{Capacity Exchange thanks|user=<script>alert(1)</script>}}",
+        ] {
+            let parsed = thanks(text);
+            assert!(parsed.thanks.is_empty(), "{text}: {:?}", parsed.thanks);
+            assert!(
+                parsed
+                    .warnings
+                    .iter()
+                    .any(|w| w.param.as_deref() == Some("user")),
+                "{text}: {:?}",
+                parsed.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn an_invalid_date_is_dropped_with_a_warning_and_the_thanks_kept() {
+        for date in ["yesterday", "2026-02-30", "01/03/2026", "2026-3-1x"] {
+            let parsed = thanks(&format!(
+                "{{{{Capacity Exchange thanks|user=Ana|date={date}}}}}"
+            ));
+            assert_eq!(parsed.thanks.len(), 1, "{date}");
+            assert_eq!(parsed.thanks[0].date, None, "{date}");
+            assert!(
+                parsed
+                    .warnings
+                    .iter()
+                    .any(|w| w.param.as_deref() == Some("date")),
+                "{date}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostile_values_cannot_break_out_of_the_call() {
+        let parsed = thanks(concat!(
+            "{{Capacity Exchange thanks|user=Ana}}|user=Mallory}}\n",
+            "{{Capacity Exchange thanks|user=Ana|skill=Lua|note=<script>alert('x')</script>}}\n",
+            "{{Capacity Exchange thanks|user={{Capacity Exchange thanks|user=Bruno}}|skill={{Other|Lua}}}}\n",
+            "{{Capacity Exchange thanks|user=Ana|note=a | b = c}}\n",
+        ));
+        let users: Vec<&str> = parsed.thanks.iter().map(|t| t.user.as_str()).collect();
+        // The text after the first `}}` is not a call; the nested call is read on its own
+        // and the outer one has no readable user.
+        assert_eq!(users, ["Ana", "Ana", "Bruno", "Ana"], "{:?}", parsed.thanks);
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.param.as_deref() == Some("b")),
+            "{:?}",
+            parsed.warnings
+        );
+    }
+
+    #[test]
+    fn a_thousand_thanks_are_capped_and_count_once() {
+        let page: String = (0..1000)
+            .map(|_| "{{Capacity Exchange thanks|user=Ana|skill=Lua}}\n")
+            .collect();
+        let parsed = thanks(&page);
+        assert_eq!(parsed.thanks.len(), MAX_THANKS_PER_PAGE);
+        assert!(parsed.warnings.iter().any(|w| w.message.contains("1000")));
+        let records = thanks_records("Bruno", None, at(2026, 3, 10, 12), &parsed.thanks);
+        let counts = count(&records, &[]);
+        assert_eq!(counts.helped.get(&("Ana".into(), lua())), Some(&1));
+        assert_eq!(counts.thanks_per_skill.get(&lua()), Some(&1));
+    }
+
+    #[test]
+    fn request_markers_are_read_and_their_from_is_ignored() {
+        let parsed = requests(concat!(
+            "== Capacity Exchange ==\n{{Capacity Exchange request|skill=lua-modules}}\nHello ~~~~\n",
+            "== Another ==\n{{Capacity Exchange request|skill=}}\n",
+            "{{Capacity Exchange request|skill=Lua|from=Mallory}}\n",
+        ));
+        let skills: Vec<SkillKey> = parsed
+            .requests
+            .iter()
+            .map(|r| SkillKey::of(r.skill.as_ref()))
+            .collect();
+        assert_eq!(skills, [lua(), SkillKey::Unspecified, lua()]);
+        assert!(
+            parsed
+                .warnings
+                .iter()
+                .any(|w| w.param.as_deref() == Some("from"))
+        );
+    }
+
+    #[test]
+    fn the_marker_the_web_tool_writes_reads_back_as_one_call() {
+        for skill in ["", "lua-modules", "a}}{{x|y=1", "Lua]] [[Category:X"] {
+            let marker = request_marker(skill);
+            let text = format!("{marker}\nHello! ~~~~");
+            let parsed = requests(&text);
+            assert_eq!(parsed.requests.len(), 1, "{marker}");
+            assert!(
+                parsed.warnings.is_empty(),
+                "{marker}: {:?}",
+                parsed.warnings
+            );
+            assert_eq!(extract(&text).templates.len(), 1, "{marker}");
+        }
+        assert_eq!(request_marker(""), "{{Capacity Exchange request|skill=}}");
+    }
+
+    #[test]
+    fn self_thanks_count_nothing() {
+        let counts = count(
+            &[
+                record("Ana", "Ana", lua()),
+                record("Ana_souza", "ana souza", lua()),
+            ],
+            &[],
+        );
+        assert!(counts.helped.is_empty(), "{counts:?}");
+        assert!(counts.thanks_per_skill.is_empty());
+    }
+
+    #[test]
+    fn thanks_from_an_account_created_that_day_count_nothing() {
+        let mut same_day = record("Newbie", "Ana", lua());
+        same_day.thanker_registered = Some(at(2026, 3, 10, 1));
+        let mut later = record("Time traveller", "Ana", lua());
+        later.thanker_registered = Some(at(2026, 3, 11, 1));
+        let mut day_before = record("Yesterday", "Ana", lua());
+        day_before.thanker_registered = Some(at(2026, 3, 9, 23));
+        let mut unknown = record("Old timer", "Ana", lua());
+        unknown.thanker_registered = None;
+        let counts = count(&[same_day.clone(), later], &[]);
+        assert!(counts.helped.is_empty(), "{counts:?}");
+        let counts = count(&[same_day, day_before, unknown], &[]);
+        assert_eq!(counts.helped.get(&("Ana".into(), lua())), Some(&2));
+    }
+
+    #[test]
+    fn many_thanks_from_one_account_count_once_per_person_and_skill() {
+        let free = SkillKey::Free("bread baking".into());
+        let mut records: Vec<ThanksRecord> =
+            (0..100).map(|_| record("Bruno", "Ana", lua())).collect();
+        records.push(record("bruno", "Ana", lua()));
+        records.push(record("Bruno", "Ana", free.clone()));
+        records.push(record("Carla", "Ana", lua()));
+        records.push(record("Bruno", "Dario", lua()));
+        let counts = count(&records, &[]);
+        assert_eq!(counts.helped.get(&("Ana".into(), lua())), Some(&2));
+        assert_eq!(counts.helped.get(&("Ana".into(), free.clone())), Some(&1));
+        assert_eq!(counts.helped.get(&("Dario".into(), lua())), Some(&1));
+        assert_eq!(counts.thanks_per_skill.get(&lua()), Some(&3));
+        assert_eq!(counts.thanks_per_skill.get(&free), Some(&1));
+    }
+
+    #[test]
+    fn a_thanks_removed_from_the_latest_revision_is_gone() {
+        let before = "{{Capacity Exchange thanks|user=Ana|skill=Lua}}\n{{Capacity Exchange thanks|user=Dario|skill=Lua}}";
+        let after = "{{Capacity Exchange thanks|user=Dario|skill=Lua}}";
+        let read = |text: &str| {
+            let parsed = thanks(text);
+            count(
+                &thanks_records("Bruno", None, at(2026, 3, 10, 12), &parsed.thanks),
+                &[],
+            )
+        };
+        assert_eq!(read(before).helped.get(&("Ana".into(), lua())), Some(&1));
+        let counts = read(after);
+        assert_eq!(counts.helped.get(&("Ana".into(), lua())), None);
+        assert_eq!(counts.helped.get(&("Dario".into(), lua())), Some(&1));
+    }
+
+    #[test]
+    fn a_thanks_for_someone_without_a_profile_is_kept() {
+        // count() is given no profiles at all: every valid thanks is in the statistics.
+        let counts = count(&[record("Bruno", "Never Made A Profile", lua())], &[]);
+        assert_eq!(
+            counts.helped.get(&("Never Made A Profile".into(), lua())),
+            Some(&1)
+        );
+    }
+
+    #[test]
+    fn markers_count_only_on_user_talk_pages() {
+        let counts = count(
+            &[],
+            &[
+                request("Bruno", "User talk:Ana", lua()),
+                request("Carla", "User_talk:ana/Archive 1", lua()),
+                request("Dario", "User:Ana", lua()),
+                request("Erin", "Ana", lua()),
+                request("Fay", "Template:Capacity Exchange request", lua()),
+                request("Gil", "Talk:Ana", lua()),
+            ],
+        );
+        assert_eq!(counts.requests.len(), 1, "{counts:?}");
+        assert_eq!(counts.requests.get(&("Ana".into(), lua())), Some(&2));
+        assert_eq!(counts.requests_per_skill.get(&lua()), Some(&2));
+    }
+
+    #[test]
+    fn requests_count_distinct_requesters_and_never_yourself() {
+        let counts = count(
+            &[],
+            &[
+                request("Bruno", "User talk:Ana", lua()),
+                request("Bruno", "User talk:Ana", lua()),
+                request("Bruno", "User talk:Ana/Archive 1", lua()),
+                request("Ana", "User talk:Ana", lua()),
+                request("Bruno", "User talk:Ana", SkillKey::Unspecified),
+                request("Carla", "User talk:Dario", lua()),
+            ],
+        );
+        assert_eq!(counts.requests.get(&("Ana".into(), lua())), Some(&1));
+        assert_eq!(
+            counts.requests.get(&("Ana".into(), SkillKey::Unspecified)),
+            Some(&1)
+        );
+        assert_eq!(counts.requests.get(&("Dario".into(), lua())), Some(&1));
+        assert_eq!(counts.requests_per_skill.get(&lua()), Some(&2));
+    }
+
+    fn templatedata(file: &str) -> serde_json::Value {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../wiki/").to_string() + file;
+        let doc = std::fs::read_to_string(path).unwrap();
+        let start = doc.find("<templatedata>").unwrap() + "<templatedata>".len();
+        let end = doc.find("</templatedata>").unwrap();
+        serde_json::from_str(&doc[start..end]).unwrap()
+    }
+
+    #[test]
+    fn templatedata_documents_exactly_the_parameters_read() {
+        for (file, known) in [
+            ("Capacity_Exchange_thanks.doc.wikitext", THANKS_PARAMS),
+            ("Capacity_Exchange_request.doc.wikitext", REQUEST_PARAMS),
+        ] {
+            let data = templatedata(file);
+            let params = data["params"].as_object().unwrap();
+            let documented: BTreeSet<&str> = params.keys().map(String::as_str).collect();
+            assert_eq!(documented, known.iter().copied().collect(), "{file}");
+            for (name, param) in params {
+                for field in ["label", "description"] {
+                    for lang in ["en", "pt", "es", "fr", "de", "ar"] {
+                        let text = param[field][lang].as_str().unwrap_or_default();
+                        assert!(!text.is_empty(), "{file} {name} {field} {lang}");
+                    }
+                }
+                assert!(param["type"].is_string(), "{file} {name}");
+                assert!(param["example"].is_string(), "{file} {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn templatedata_examples_parse_without_warnings() {
+        let data = templatedata("Capacity_Exchange_thanks.doc.wikitext");
+        let call: String = THANKS_PARAMS
+            .iter()
+            .map(|p| format!("|{p}={}", data["params"][p]["example"].as_str().unwrap()))
+            .collect();
+        let parsed = thanks(&format!("{{{{Capacity Exchange thanks{call}}}}}"));
+        assert_eq!(parsed.thanks.len(), 1);
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert!(parsed.thanks[0].date.is_some());
+    }
+}
