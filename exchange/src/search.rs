@@ -30,18 +30,20 @@
 //! segment (`SegmentData`), and a large index has a few segments searched in parallel.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::Serialize;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::index::SegmentId;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query,
-    TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, EnableScoring, FuzzyTermQuery,
+    Occur, Query, TermQuery,
 };
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::{
-    DocAddress, DocId, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument, Term,
+    DocAddress, DocId, Executor, Score, Searcher, SegmentOrdinal, SegmentReader, TantivyDocument,
+    Term,
 };
 
 use crate::geo::Region;
@@ -784,8 +786,8 @@ const FACET_FAMILIES: [&str; 8] = [
 /// Most values returned per facet family.
 const FACET_VALUES: usize = 30;
 
-/// Counts per facet family (indexes of `FACET_FAMILIES`) and value.
-type FacetFruit = Vec<HashMap<String, u64>>;
+/// Counts per facet label, indexed by label number (see [`FacetLabels`]).
+type FacetFruit = Vec<u32>;
 
 fn label(facet: &Facet) -> Option<(usize, String)> {
     let path = facet.to_path();
@@ -798,7 +800,39 @@ fn label(facet: &Facet) -> Option<(usize, String)> {
     Some((index, value.to_string()))
 }
 
-/// Facet ordinals, in two bytes when the segment has few enough facet values.
+/// Every facet label (family index and value) any segment has had, numbered once for the
+/// whole process.
+///
+/// Each segment numbers its facets its own way; mapping them to these numbers when a
+/// segment is first read lets every search count into one flat array per segment and add
+/// the arrays up, instead of building and merging maps keyed by strings (which cost more
+/// than the counting itself on broad searches). The set is small (regions, countries,
+/// languages, projects, formats and taxonomy skills) and only grows when new values
+/// appear in a new generation.
+#[derive(Default)]
+struct FacetLabels {
+    numbers: HashMap<(usize, String), u32>,
+    labels: Vec<(usize, String)>,
+}
+
+impl FacetLabels {
+    fn global() -> &'static std::sync::RwLock<FacetLabels> {
+        static LABELS: OnceLock<std::sync::RwLock<FacetLabels>> = OnceLock::new();
+        LABELS.get_or_init(Default::default)
+    }
+
+    fn number(&mut self, label: (usize, String)) -> u32 {
+        if let Some(&n) = self.numbers.get(&label) {
+            return n;
+        }
+        let n = self.labels.len() as u32;
+        self.labels.push(label.clone());
+        self.numbers.insert(label, n);
+        n
+    }
+}
+
+/// Facet label numbers (see [`FacetLabels`]), in two bytes while there are few enough.
 enum Ords {
     Narrow(Vec<u16>),
     Wide(Vec<u32>),
@@ -810,9 +844,11 @@ enum Ords {
 /// more than everything else a broad search does, so each segment's values are read once,
 /// on its first search, and kept (segments never change; 50,000 profiles take about 3 MB).
 struct SegmentData {
-    /// The family and value of every facet, by facet ordinal.
-    labels: Vec<Option<(usize, String)>>,
-    /// The facet ordinals of document `d` are `ords[starts[d]..starts[d + 1]]`.
+    /// One more than the highest facet label number of the segment: the size of a count
+    /// array.
+    width: usize,
+    /// The facet label numbers of document `d` are `ords[starts[d]..starts[d + 1]]`
+    /// (facets of no family counted are left out).
     starts: Vec<u32>,
     ords: Ords,
     active: Vec<bool>,
@@ -822,15 +858,22 @@ struct SegmentData {
 impl SegmentData {
     fn read(segment: &SegmentReader) -> tantivy::Result<SegmentData> {
         let facets = segment.facet_reader("facets")?;
-        let mut labels = vec![None; facets.num_facets()];
-        let mut stream = facets.facet_dict().range().into_stream()?;
-        while stream.advance() {
-            let ord = stream.term_ord() as usize;
-            if let (Some(slot), Ok(facet)) = (
-                labels.get_mut(ord),
-                Facet::from_encoded(stream.key().to_vec()),
-            ) {
-                *slot = label(&facet);
+        // Segment ordinal → label number (u32::MAX: not a family we count).
+        let mut numbers = vec![u32::MAX; facets.num_facets()];
+        {
+            let mut labels = FacetLabels::global()
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut stream = facets.facet_dict().range().into_stream()?;
+            while stream.advance() {
+                let ord = stream.term_ord() as usize;
+                if let (Some(slot), Ok(facet)) = (
+                    numbers.get_mut(ord),
+                    Facet::from_encoded(stream.key().to_vec()),
+                ) && let Some(label) = label(&facet)
+                {
+                    *slot = labels.number(label);
+                }
             }
         }
         let max_doc = segment.max_doc();
@@ -843,23 +886,30 @@ impl SegmentData {
         let mut updated = Vec::with_capacity(max_doc as usize);
         for doc in 0..max_doc {
             starts.push(all.len() as u32);
-            let first = all.len();
+            let mut previous = None;
             for ord in facets.facet_ords(doc) {
-                if all.len() == first || all.last() != Some(&(ord as u32)) {
-                    all.push(ord as u32);
+                // A document lists each ordinal once, but be safe against repeats.
+                if previous == Some(ord) {
+                    continue;
+                }
+                previous = Some(ord);
+                match numbers.get(ord as usize) {
+                    Some(&n) if n != u32::MAX => all.push(n),
+                    _ => {}
                 }
             }
             active.push(active_column.get_val(doc) != 0);
             updated.push(updated_column.get_val(doc));
         }
         starts.push(all.len() as u32);
-        let ords = if labels.len() <= usize::from(u16::MAX) {
+        let width = all.iter().max().map_or(0, |&n| n as usize + 1);
+        let ords = if width <= usize::from(u16::MAX) {
             Ords::Narrow(all.into_iter().map(|o| o as u16).collect())
         } else {
             Ords::Wide(all)
         };
         Ok(SegmentData {
-            labels,
+            width,
             starts,
             ords,
             active,
@@ -924,9 +974,19 @@ fn hundredths(score: Score) -> i64 {
 /// Counts facet values over every matching document.
 struct FacetCounter;
 
+/// Label numbers below this are counted in a fixed-size array, whose indexing needs no
+/// bounds check (this loop runs about 17 times per matching document).
+const DENSE_LABELS: usize = 4096;
+
+/// Counts per label number.
+enum Counts {
+    Dense(Box<[u32; DENSE_LABELS]>),
+    Sparse(Vec<u32>),
+}
+
 struct SegmentFacetCounter {
     data: Arc<SegmentData>,
-    counts: Vec<u32>,
+    counts: Counts,
 }
 
 impl Collector for FacetCounter {
@@ -939,7 +999,11 @@ impl Collector for FacetCounter {
         segment: &SegmentReader,
     ) -> tantivy::Result<SegmentFacetCounter> {
         let data = SegmentData::of(segment)?;
-        let counts = vec![0; data.labels.len()];
+        let counts = if data.width <= DENSE_LABELS {
+            Counts::Dense(Box::new([0; DENSE_LABELS]))
+        } else {
+            Counts::Sparse(vec![0; data.width])
+        };
         Ok(SegmentFacetCounter { data, counts })
     }
 
@@ -948,12 +1012,13 @@ impl Collector for FacetCounter {
     }
 
     fn merge_fruits(&self, fruits: Vec<FacetFruit>) -> tantivy::Result<FacetFruit> {
-        let mut merged: FacetFruit = vec![HashMap::new(); FACET_FAMILIES.len()];
+        let mut merged: FacetFruit = Vec::new();
         for fruit in fruits {
-            for (family, values) in fruit.into_iter().enumerate() {
-                for (value, count) in values {
-                    *merged[family].entry(value).or_default() += count;
-                }
+            if fruit.len() > merged.len() {
+                merged.resize(fruit.len(), 0);
+            }
+            for (total, count) in merged.iter_mut().zip(fruit) {
+                *total += count;
             }
         }
         Ok(merged)
@@ -964,23 +1029,34 @@ impl SegmentCollector for SegmentFacetCounter {
     type Fruit = FacetFruit;
 
     fn collect(&mut self, doc: DocId, _: Score) {
+        let data = &*self.data;
         let doc = doc as usize;
-        let (Some(&start), Some(&end)) = (self.data.starts.get(doc), self.data.starts.get(doc + 1))
-        else {
+        let (Some(&start), Some(&end)) = (data.starts.get(doc), data.starts.get(doc + 1)) else {
             return;
         };
         let range = start as usize..end as usize;
-        match &self.data.ords {
-            Ords::Narrow(ords) => {
-                for &ord in &ords[range] {
-                    if let Some(count) = self.counts.get_mut(usize::from(ord)) {
+        match (&data.ords, &mut self.counts) {
+            // Dense counts only when every number is below DENSE_LABELS: the remainder is
+            // the number itself.
+            (Ords::Narrow(ords), Counts::Dense(counts)) => {
+                for &ord in ords.get(range).unwrap_or_default() {
+                    counts[usize::from(ord) % DENSE_LABELS] += 1;
+                }
+            }
+            (Ords::Narrow(ords), Counts::Sparse(counts)) => {
+                for &ord in ords.get(range).unwrap_or_default() {
+                    if let Some(count) = counts.get_mut(usize::from(ord)) {
                         *count += 1;
                     }
                 }
             }
-            Ords::Wide(ords) => {
-                for &ord in &ords[range] {
-                    if let Some(count) = self.counts.get_mut(ord as usize) {
+            (Ords::Wide(ords), counts) => {
+                let counts: &mut [u32] = match counts {
+                    Counts::Dense(counts) => &mut counts[..],
+                    Counts::Sparse(counts) => counts,
+                };
+                for &ord in ords.get(range).unwrap_or_default() {
+                    if let Some(count) = counts.get_mut(ord as usize) {
                         *count += 1;
                     }
                 }
@@ -989,22 +1065,70 @@ impl SegmentCollector for SegmentFacetCounter {
     }
 
     fn harvest(self) -> FacetFruit {
-        let mut out: FacetFruit = vec![HashMap::new(); FACET_FAMILIES.len()];
-        for (ord, &count) in self.counts.iter().enumerate() {
-            if count > 0
-                && let Some(Some((family, value))) = self.data.labels.get(ord)
-            {
-                *out[*family].entry(value.clone()).or_default() += u64::from(count);
-            }
+        match self.counts {
+            Counts::Dense(counts) => counts[..self.data.width].to_vec(),
+            Counts::Sparse(counts) => counts,
         }
-        out
     }
+}
+
+/// The most frequent values of each family, from the counts per label number.
+fn facet_counts(counts: &[u32]) -> BTreeMap<String, Vec<FacetCount>> {
+    let labels = FacetLabels::global()
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut per_family: Vec<Vec<(u32, &str)>> = vec![Vec::new(); FACET_FAMILIES.len()];
+    for (n, &count) in counts.iter().enumerate() {
+        if count > 0
+            && let Some((family, value)) = labels.labels.get(n)
+            && let Some(values) = per_family.get_mut(*family)
+        {
+            values.push((count, value.as_str()));
+        }
+    }
+    FACET_FAMILIES
+        .iter()
+        .zip(per_family)
+        .map(|(family, mut values)| {
+            values.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+            values.truncate(FACET_VALUES);
+            let values = values
+                .into_iter()
+                .map(|(count, value)| FacetCount {
+                    value: value.to_string(),
+                    count: u64::from(count),
+                })
+                .collect();
+            (family.to_string(), values)
+        })
+        .collect()
 }
 
 type Collected = (Vec<(RankKey, DocAddress)>, usize, FacetFruit);
 
+/// Searches running at this moment in this process.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a search in [`RUNNING`] while it lives.
+struct Running;
+
+impl Running {
+    /// Starts counting; says whether no other search is running.
+    fn start() -> (Running, bool) {
+        let others = RUNNING.fetch_add(1, AtomicOrdering::Relaxed);
+        (Running, others == 0)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.fetch_sub(1, AtomicOrdering::Relaxed);
+    }
+}
+
 fn run(
     searcher: &Searcher,
+    executor: &Executor,
     query: &dyn Query,
     limit: usize,
     offset: usize,
@@ -1020,12 +1144,25 @@ fn run(
             }
         },
     );
-    Ok(searcher.search(query, &(top, Count, FacetCounter))?)
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    Ok(searcher.search_with_executor(query, &(top, Count, FacetCounter), executor, scoring)?)
 }
 
 /// Runs a search on a snapshot.
+///
+/// The segments of a large index are searched in parallel only when no other search is
+/// running: then a core is idle and the answer comes sooner. When searches overlap (a busy
+/// server) every core already has one, and handing segments to other threads would only
+/// add thread switches (about a tenth of the work of a small search).
 pub fn search(snapshot: &Snapshot, request: &SearchRequest) -> Result<SearchResults, SearchError> {
-    let (_, f) = snapshot.index();
+    let (index, f) = snapshot.index();
+    let (_running, alone) = Running::start();
+    let single_thread = Executor::single_thread();
+    let executor = if alone {
+        index.search_executor()
+    } else {
+        &single_thread
+    };
     let searcher = snapshot.searcher();
     let limit = request.limit.clamp(1, MAX_LIMIT);
     let offset = request.offset;
@@ -1035,7 +1172,7 @@ pub fn search(snapshot: &Snapshot, request: &SearchRequest) -> Result<SearchResu
     let (every_word, any_word) = build_queries(f, request, &fields, &words);
     let mut collected = None;
     if let Some(query) = every_word {
-        let result = run(&searcher, query.as_ref(), limit, offset)?;
+        let result = run(&searcher, executor, query.as_ref(), limit, offset)?;
         if result.1 > 0 || any_word.is_none() {
             collected = Some(result);
         }
@@ -1043,33 +1180,30 @@ pub fn search(snapshot: &Snapshot, request: &SearchRequest) -> Result<SearchResu
     if collected.is_none()
         && let Some(query) = any_word
     {
-        collected = Some(run(&searcher, query.as_ref(), limit, offset)?);
+        collected = Some(run(&searcher, executor, query.as_ref(), limit, offset)?);
     }
-    let (hits, total, counts) =
-        collected.unwrap_or_else(|| (Vec::new(), 0, vec![HashMap::new(); FACET_FAMILIES.len()]));
-    let mut results = Vec::with_capacity(hits.len());
+    let (hits, total, counts) = collected.unwrap_or_default();
+    let mut users = Vec::with_capacity(hits.len());
+    let mut scores = Vec::with_capacity(hits.len());
     for ((_, score_hundredths, _), address) in hits {
         let doc: TantivyDocument = searcher.doc(address)?;
-        let Some(user) = doc.get_first(f.user).and_then(|v| v.as_str()) else {
-            continue;
-        };
-        if let Some(profile) = snapshot.profile(user)? {
-            results.push(SearchHit {
-                profile,
-                score: score_hundredths as f32 / 100.0,
-            });
+        if let Some(user) = doc.get_first(f.user).and_then(|v| v.as_str()) {
+            users.push(user.to_string());
+            scores.push(score_hundredths as f32 / 100.0);
         }
     }
-    let mut facets = BTreeMap::new();
-    for (family, values) in FACET_FAMILIES.iter().zip(counts) {
-        let mut values: Vec<FacetCount> = values
-            .into_iter()
-            .map(|(value, count)| FacetCount { value, count })
-            .collect();
-        values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-        values.truncate(FACET_VALUES);
-        facets.insert(family.to_string(), values);
-    }
+    let results = snapshot
+        .profiles(&users)?
+        .into_iter()
+        .zip(scores)
+        .filter_map(|(profile, score)| {
+            Some(SearchHit {
+                profile: profile?,
+                score,
+            })
+        })
+        .collect();
+    let facets = facet_counts(&counts);
     Ok(SearchResults {
         total,
         results,

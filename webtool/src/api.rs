@@ -186,9 +186,31 @@ fn language_filter(value: &str) -> Result<(String, Level), String> {
     Ok((code, level))
 }
 
+/// Says how long the handler took (`Server-Timing: app;dur=<ms>`), from `started` to now:
+/// the search and the rendering, without compression or the network. Browsers' developer
+/// tools show it, and `bench/web.sh` reads it for the server-side latency of searches.
+pub fn add_server_timing(response: &mut Response, started: std::time::Instant) {
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = axum::http::HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        response
+            .headers_mut()
+            .insert(axum::http::HeaderName::from_static("server-timing"), value);
+    }
+}
+
 /// `GET /api/v1/search`: profiles matching a query and filters, with facet counts.
 pub async fn search(
     State(state): State<Arc<AppState>>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = search_json(state, params).await;
+    add_server_timing(&mut response, started);
+    response
+}
+
+async fn search_json(
+    state: Arc<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Response {
     let params = match params {

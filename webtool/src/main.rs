@@ -30,8 +30,25 @@ struct Cli {
     port: u16,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Threads for blocking work (searches, matching, loading a snapshot) per core.
+///
+/// Searches are CPU-bound: more threads than cores do not answer sooner, they share the
+/// cores among more half-done searches (each request waits for all of them) and switch
+/// between them. A few more than the cores keep the cores busy while one thread reads
+/// from disk or loads a new snapshot; further requests wait in tokio's queue, in order.
+const BLOCKING_THREADS_PER_CORE: usize = 2;
+
+fn main() -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(cores * BLOCKING_THREADS_PER_CORE)
+        .build()
+        .context("starting the async runtime")?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
@@ -16,7 +17,11 @@ use crate::search_index::{self, Fields};
 pub struct Snapshot {
     id: String,
     dir: PathBuf,
-    conn: Mutex<Connection>,
+    /// A few connections to the same immutable file, so that requests answered at the
+    /// same time do not wait for each other's lookups (see [`Snapshot::with_conn`]).
+    conns: Vec<Mutex<Connection>>,
+    /// Which connection a caller waits for when all are busy: spreads the waiters.
+    next_conn: AtomicUsize,
     index: Index,
     reader: IndexReader,
     fields: Fields,
@@ -38,17 +43,7 @@ impl Snapshot {
                 reason: format!("{SQLITE_FILE} is missing"),
             });
         }
-        let uri = format!("file:{}?immutable=1", db_path.display());
-        let conn = Connection::open_with_flags(
-            uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_URI
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| StoreError::Sqlite {
-            path: db_path.clone(),
-            source,
-        })?;
+        let conn = open_connection(&db_path)?;
         let invalid = |reason: String| StoreError::Invalid {
             path: dir.to_path_buf(),
             reason,
@@ -81,10 +76,15 @@ impl Snapshot {
                 path: dir.join(INDEX_DIR),
                 source,
             })?;
+        let mut conns = vec![Mutex::new(conn)];
+        for _ in 1..connection_count() {
+            conns.push(Mutex::new(open_connection(&db_path)?));
+        }
         Ok(Snapshot {
             id: id.to_string(),
             dir: dir.to_path_buf(),
-            conn: Mutex::new(conn),
+            conns,
+            next_conn: AtomicUsize::new(0),
             index,
             reader,
             fields,
@@ -108,14 +108,26 @@ impl Snapshot {
         self.reader.searcher()
     }
 
+    /// A connection nobody is using, or (all busy) one to wait for, taken in turn.
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        for conn in &self.conns {
+            match conn.try_lock() {
+                Ok(guard) => return guard,
+                Err(std::sync::TryLockError::Poisoned(poisoned)) => return poisoned.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next_conn.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        self.conns[i]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn with_conn<T>(
         &self,
         f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.connection();
         f(&conn).map_err(|source| StoreError::Sqlite {
             path: self.dir.join(SQLITE_FILE),
             source,
@@ -142,6 +154,21 @@ impl Snapshot {
                 .optional()
         })?;
         json.map(|j| self.decode(&j)).transpose()
+    }
+
+    /// The profiles of several people, in the order asked, `None` for a name without one:
+    /// a page of search results in one visit to the database (decoded outside it).
+    pub fn profiles(&self, users: &[String]) -> Result<Vec<Option<Profile>>, StoreError> {
+        let json: Vec<Option<String>> = self.with_conn(|c| {
+            let mut stmt = c.prepare_cached("SELECT json FROM profiles WHERE user = ?1")?;
+            users
+                .iter()
+                .map(|user| stmt.query_row([user], |r| r.get(0)).optional())
+                .collect()
+        })?;
+        json.into_iter()
+            .map(|j| j.map(|j| self.decode(&j)).transpose())
+            .collect()
     }
 
     /// Active profiles with any of `skill_ids` on list `kind`, most recently updated first:
@@ -190,10 +217,7 @@ impl Snapshot {
         &self,
         mut f: impl FnMut(Profile) -> std::io::Result<()>,
     ) -> Result<(), StoreError> {
-        let conn = self
-            .conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self.connection();
         let sql = |source| StoreError::Sqlite {
             path: self.dir.join(SQLITE_FILE),
             source,
@@ -313,4 +337,28 @@ impl Snapshot {
             reason: format!("a stored profile does not decode: {e}"),
         })
     }
+}
+
+/// Opens the generation's database read-only, `immutable` (it never changes): SQLite then
+/// takes no locks, which is what makes reading over NFS safe.
+fn open_connection(db_path: &Path) -> Result<Connection, StoreError> {
+    let uri = format!("file:{}?immutable=1", db_path.display());
+    Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| StoreError::Sqlite {
+        path: db_path.to_path_buf(),
+        source,
+    })
+}
+
+/// How many connections a snapshot keeps: two per core (a request holds one only for
+/// its lookups, so a few more than the cores is enough for those that overlap), at least
+/// two and at most eight. Each has its own page cache of at most 2 MB.
+fn connection_count() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores * 2).clamp(2, 8)
 }

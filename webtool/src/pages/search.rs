@@ -25,6 +25,17 @@ pub async fn search(
     Query(params): Query<SearchPageParams>,
     headers: HeaderMap,
 ) -> Response {
+    let started = std::time::Instant::now();
+    let mut response = search_page(state, params, headers).await;
+    crate::api::add_server_timing(&mut response, started);
+    response
+}
+
+async fn search_page(
+    state: Arc<AppState>,
+    params: SearchPageParams,
+    headers: HeaderMap,
+) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
     let Some(snapshot) = state.snapshot() else {
         return no_snapshot(lang);
