@@ -2,7 +2,13 @@
 # Web tool benchmark: throughput, latency and memory of searches at N profiles (default
 # 100,000), on loopback, with wrk.
 #
-#   bench/web.sh [N]        (env: DURATION=20s CONNECTIONS=16 WEB_PORT=8187 BENCH_DIR=target/bench)
+#   bench/web.sh [N]        (env: DURATION=20s CONNECTIONS=16 WEB_PORT=8187 BENCH_DIR=target/bench
+#                             SEARCH_CACHE=1024 MIX=cycle|popular)
+#
+# Two runs give BENCHMARKS.md's figures:
+#   SEARCH_CACHE=0 bench/web.sh      every search computed: the cost of a search
+#   MIX=popular bench/web.sh         the web tool as deployed (search cache on), under a
+#                                    crowd's mix of thousands of searches (bench/web-popular.lua)
 #
 # 1. Builds the release binaries; makes (or reuses) `indexer synth --profiles N` and imports
 #    it into $BENCH_DIR/web-data-N (re-imported whenever exchange's sources changed).
@@ -43,7 +49,29 @@ if [ "$(cat "$data/.stamp" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 log="$work/web-$n.log"
-RUST_LOG=warn "$bin/webtool" --data "$data" --bind 127.0.0.1 --port "$port" 2>"$log" &
+mix=${MIX:-cycle}
+script=bench/web-queries.lua
+if [ "$mix" = popular ]; then
+    script=bench/web-popular.lua
+    export CAPX_PATHS="$work/popular-paths.txt"
+    python3 - "$CAPX_PATHS" <<'PY'
+import json, random, re, sys, urllib.parse
+taxonomy = json.load(open("exchange/data/taxonomy.json"))["skills"]
+skills = [s["id"] for s in taxonomy]
+mix = open("bench/web-queries.lua").read().split("local searches = {", 1)[1].split("\n}", 1)[0]
+cycled = re.findall(r'"([^"\n]+=[^"\n]*)"', mix)
+variants = [k + l + o for k in ["", "&kind=offers", "&kind=wants"]
+            for l in ["", "&lang=en", "&lang=pt", "&lang=es", "&lang=fr", "&lang=de", "&lang=ar"]
+            for o in ["", "&offset=20"]]
+paths = [f"skill={s}{v}" for s in skills for v in variants]
+paths += [f"q={urllib.parse.quote(label)}" for s in taxonomy for label in s["labels"].values()]
+random.Random(20261126).shuffle(paths)
+with open(sys.argv[1], "w") as out:
+    out.write("\n".join(cycled + paths) + "\n")
+PY
+fi
+RUST_LOG=warn "$bin/webtool" --data "$data" --bind 127.0.0.1 --port "$port" \
+    --search-cache "${SEARCH_CACHE:-1024}" 2>"$log" &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true' EXIT
 base="http://127.0.0.1:$port"
@@ -63,7 +91,7 @@ rss_loaded=$(kb VmRSS)
 
 wrk_run() { # wrk_run THREADS CONNECTIONS DURATION PATH [wrk options...]
     local t=$1 c=$2 d=$3 p=$4; shift 4
-    wrk -t"$t" -c"$c" -d"$d" "$@" -s bench/web-queries.lua "$base" -- "$p" 2>&1
+    wrk -t"$t" -c"$c" -d"$d" "$@" -s "$script" "$base" -- "$p" 2>&1
 }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" | head -1; }
 
@@ -119,7 +147,7 @@ server_row() { # server_row LABEL OUTPUT
 echo
 echo "Web tool at $n synthetic profiles ($profiles published); $(nproc) cores; ready in ${ready} s; server threads: $threads"
 echo
-echo "Throughput: wrk -t2 -c$connections -d$duration -s bench/web-queries.lua (client and server share the cores)"
+echo "Throughput: wrk -t2 -c$connections -d$duration -s $script (client and server share the cores); search cache: ${SEARCH_CACHE:-1024} entries"
 echo
 echo "| endpoint | requests/s | median | 90th pct | 99th pct | server CPU (cores) | server CPU per request | non-2xx/socket errors |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -135,4 +163,5 @@ server_row "/search (HTML)" "$html1"
 server_row "/api/v1/search (JSON)" "$json1"
 echo
 echo "Load average at the end (other work on the machine skews every figure): $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Search cache: $(curl -fs "$base/healthz" | python3 -c "import json,sys; c = json.load(sys.stdin)['search_cache']; n = c['hits'] + c['misses']; print(f\"{c['entries']} entries, {c['hits']} hits of {n} searches ({100 * c['hits'] / max(n, 1):.1f} %)\")")"
 echo "Memory: RSS ${rss_loaded} MB once loaded, ${rss_warm} MB after warm-up (peak ${hwm_warm} MB), ${rss_end} MB after the load; peak (VmHWM) ${hwm_end} MB"

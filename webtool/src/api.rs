@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use exchange::geo::Region;
 use exchange::profile::{Level, SkillKind};
-use exchange::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest, search as run_search};
+use exchange::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest};
 use exchange::taxonomy::Taxonomy;
 use exchange::wikitext::title::normalize_user_name;
 use serde::Deserialize;
@@ -32,13 +32,14 @@ fn no_snapshot() -> Response {
 
 /// `GET /healthz`: whether a snapshot is served, and which.
 pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
-    match state.snapshot() {
+    match state.served() {
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "no snapshot", "generation": null })),
         )
             .into_response(),
-        Some(snapshot) => {
+        Some(served) => {
+            let snapshot = &served.snapshot;
             let profiles = snapshot.profile_count().ok();
             let created = snapshot.meta("created").ok().flatten();
             Json(json!({
@@ -46,6 +47,7 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
                 "generation": snapshot.id(),
                 "created": created,
                 "profiles": profiles,
+                "search_cache": served.searches.stats(),
             }))
             .into_response()
         }
@@ -221,11 +223,14 @@ async fn search_json(
         Ok(request) => request,
         Err(message) => return error(StatusCode::BAD_REQUEST, message),
     };
-    let Some(snapshot) = state.snapshot() else {
+    let Some(served) = state.served() else {
         return no_snapshot();
     };
-    match tokio::task::spawn_blocking(move || run_search(&snapshot, &request)).await {
-        Ok(Ok(results)) => Json(results).into_response(),
+    let found =
+        tokio::task::spawn_blocking(move || served.searches.search(&served.snapshot, &request))
+            .await;
+    match found {
+        Ok(Ok(results)) => Json(results.as_ref()).into_response(),
         Ok(Err(e)) => {
             error!("search failed: {e}");
             error(

@@ -8,6 +8,7 @@ pub mod charts;
 pub mod demo;
 pub mod i18n;
 pub mod pages;
+pub mod search_cache;
 pub mod state;
 
 use std::sync::Arc;

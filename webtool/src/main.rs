@@ -28,6 +28,10 @@ struct Cli {
     /// The port; defaults to the PORT environment variable, else 8000.
     #[arg(long, env = "PORT", default_value_t = 8000)]
     port: u16,
+    /// Searches each snapshot keeps answered for when they are asked again; 0 turns the
+    /// cache off (the benchmark of uncached searches uses it).
+    #[arg(long, value_name = "N", default_value_t = webtool::search_cache::CAPACITY, hide = true)]
+    search_cache: usize,
 }
 
 /// Threads for blocking work (searches, matching, loading a snapshot) per core.
@@ -69,7 +73,7 @@ async fn serve() -> Result<()> {
             None => bail!("give --data DIR or --demo"),
         }
     };
-    let state = Arc::new(AppState::new(data));
+    let state = Arc::new(AppState::new(data).with_search_cache(cli.search_cache));
     state.refresh();
     tokio::spawn(watch(Arc::clone(&state), Duration::from_secs(5)));
     let address = SocketAddr::new(cli.bind, cli.port);

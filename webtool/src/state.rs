@@ -7,6 +7,7 @@
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use crate::search_cache::{self, SearchCache};
 use exchange::matching::Matcher;
 use exchange::profile::Profile;
 use exchange::stats::{self, Stats};
@@ -20,6 +21,8 @@ pub struct Served {
     pub snapshot: Arc<Snapshot>,
     pub matcher: Matcher,
     pub stats: Stats,
+    /// Recent searches of this snapshot (dropped with it).
+    pub searches: SearchCache,
 }
 
 impl Served {
@@ -31,7 +34,8 @@ impl Served {
     /// statistics are computed before the matcher (their scratch memory is reused), and the
     /// freed memory is handed back to the system ([`release_free_memory`]); without that
     /// the allocator keeps it and the server stays at its peak for good.
-    pub fn load(snapshot: Snapshot) -> Result<Served, StoreError> {
+    /// `search_cache_entries`: see [`SearchCache`]; 0 turns it off.
+    pub fn load(snapshot: Snapshot, search_cache_entries: usize) -> Result<Served, StoreError> {
         let mut profiles: Vec<Profile> = Vec::new();
         snapshot.for_each_profile(|p| {
             profiles.push(for_preparing(p));
@@ -52,6 +56,7 @@ impl Served {
             snapshot: Arc::new(snapshot),
             matcher,
             stats,
+            searches: SearchCache::new(search_cache_entries),
         })
     }
 }
@@ -103,6 +108,7 @@ fn release_free_memory() {
 pub struct AppState {
     data: DataDir,
     served: RwLock<Option<Arc<Served>>>,
+    search_cache_entries: usize,
 }
 
 impl AppState {
@@ -110,7 +116,14 @@ impl AppState {
         AppState {
             data,
             served: RwLock::new(None),
+            search_cache_entries: search_cache::CAPACITY,
         }
+    }
+
+    /// How many searches each snapshot keeps answered ([`SearchCache`]; 0: none).
+    pub fn with_search_cache(mut self, entries: usize) -> AppState {
+        self.search_cache_entries = entries;
+        self
     }
 
     /// The snapshot to answer from, if one has been published.
@@ -139,8 +152,8 @@ impl AppState {
         if self.snapshot().is_some_and(|s| s.id() == wanted) {
             return;
         }
-        let opened =
-            Snapshot::open(&self.data.generation_dir(&wanted), &wanted).and_then(Served::load);
+        let opened = Snapshot::open(&self.data.generation_dir(&wanted), &wanted)
+            .and_then(|snapshot| Served::load(snapshot, self.search_cache_entries));
         match opened {
             Ok(served) => {
                 info!(generation = %wanted, "serving a new snapshot");

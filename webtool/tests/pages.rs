@@ -281,3 +281,26 @@ async fn an_absurdly_long_address_is_refused_with_a_reason() {
     );
     assert!(home.contains("aria-current=\"true\">العربية"), "{home}");
 }
+
+#[tokio::test]
+async fn a_repeated_search_is_answered_from_the_snapshots_cache_with_the_same_results() {
+    let (_dir, base) = site().await;
+    let stats = || async {
+        let (_, _, body) = get(format!("{base}/healthz"), None).await;
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        (
+            health["search_cache"]["hits"].as_u64().unwrap(),
+            health["search_cache"]["misses"].as_u64().unwrap(),
+        )
+    };
+    let (hits0, misses0) = stats().await;
+    let (_, _, first) = get(format!("{base}/api/v1/search?q=Lua"), None).await;
+    let (_, _, second) = get(format!("{base}/api/v1/search?q=Lua"), None).await;
+    let (_, _, page) = get(format!("{base}/search?q=Lua&uselang=en"), None).await;
+    assert_eq!(first, second);
+    assert!(page.contains("Ana Souza"));
+    let (hits, misses) = stats().await;
+    // The page and the API both ask for the first 20 results: one search, two hits.
+    assert_eq!(misses - misses0, 1, "{hits} {misses}");
+    assert_eq!(hits - hits0, 2);
+}

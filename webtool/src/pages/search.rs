@@ -10,7 +10,6 @@ use minijinja::{Value, context};
 use super::*;
 use crate::api::{SearchParams, search_request};
 use crate::state::AppState;
-use exchange::search::search as run_search;
 
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct SearchPageParams {
@@ -37,7 +36,7 @@ async fn search_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = language(params.uselang.as_deref(), &headers);
-    let Some(snapshot) = state.snapshot() else {
+    let Some(served) = state.served() else {
         return no_snapshot(lang);
     };
     let p = &params.search;
@@ -52,7 +51,9 @@ async fn search_page(
     let limit = request.limit;
     let offset = request.offset;
     let q = request.q.clone();
-    let found = tokio::task::spawn_blocking(move || run_search(&snapshot, &request)).await;
+    let found =
+        tokio::task::spawn_blocking(move || served.searches.search(&served.snapshot, &request))
+            .await;
     let results = match found {
         Ok(Ok(results)) => results,
         _ => {
