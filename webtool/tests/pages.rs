@@ -304,3 +304,17 @@ async fn a_repeated_search_is_answered_from_the_snapshots_cache_with_the_same_re
     assert_eq!(misses - misses0, 1, "{hits} {misses}");
     assert_eq!(hits - hits0, 2);
 }
+
+#[tokio::test]
+async fn an_empty_result_says_so_and_filters_can_be_cleared() {
+    let (_dir, base) = site().await;
+    let (status, _, page) = get(format!("{base}/search?q=zzzzqqqq&uselang=en"), None).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Nobody matches this search"), "{page}");
+    let (_, _, filtered) = get(format!("{base}/search?q=Lua&country=BR&uselang=en"), None).await;
+    assert!(filtered.contains(">Clear filters</a>"), "{filtered}");
+    assert!(
+        filtered.contains("href=\"/search?uselang=en&amp;q=Lua\""),
+        "{filtered}"
+    );
+}

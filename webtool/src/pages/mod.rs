@@ -188,7 +188,7 @@ fn server_error(lang: &'static str) -> Response {
     error_page(
         lang,
         StatusCode::INTERNAL_SERVER_ERROR,
-        "capx-title",
+        "capx-error-heading",
         "capx-error-text",
     )
 }
