@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use axum::Router;
-use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -121,11 +121,11 @@ async fn limit_uri(request: Request, next: Next) -> Response {
 }
 
 /// Unknown paths: JSON under /api/, a friendly page elsewhere.
-async fn fallback(uri: Uri, query: Query<pages::LangParam>, headers: HeaderMap) -> Response {
+async fn fallback(uri: Uri, lang: pages::Lang) -> Response {
     if uri.path().starts_with("/api/") {
         api::error(StatusCode::NOT_FOUND, "no such API route").into_response()
     } else {
-        pages::not_found(query, headers).await
+        pages::not_found(lang).await
     }
 }
 

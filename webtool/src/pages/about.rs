@@ -1,15 +1,13 @@
 //! The about and privacy page: what the tool collects, how to leave, where data goes.
 
-use axum::extract::Query;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 
-use super::{LangParam, language, render, wiki_url};
+use super::{Lang, render, wiki_url};
 
 /// `GET /about`: needs no snapshot, so it answers even before the first crawl.
-pub async fn about(Query(params): Query<LangParam>, headers: HeaderMap) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
+pub async fn about(Lang(lang): Lang) -> Response {
     let extra = context! {
         template_url => wiki_url("Template:Capacity Exchange profile"),
         source_url => env!("CARGO_PKG_REPOSITORY"),

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use minijinja::context;
 
@@ -11,12 +11,7 @@ use super::*;
 use crate::state::AppState;
 
 /// `GET /`: the search box, counts and the most offered and wanted skills.
-pub async fn home(
-    State(state): State<Arc<AppState>>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
+pub async fn home(State(state): State<Arc<AppState>>, Lang(lang): Lang) -> Response {
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };

@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use exchange::matching::Match;
 use exchange::wikitext::title::normalize_user_name;
 use minijinja::{Value, context};
 
-use super::{LangParam, language, no_snapshot, not_found_page, render, view};
+use super::{Lang, no_snapshot, not_found_page, render, view};
 use crate::i18n::Catalog;
 use crate::state::AppState;
 
@@ -18,10 +18,8 @@ use crate::state::AppState;
 pub async fn matches(
     State(state): State<Arc<AppState>>,
     Path(user): Path<String>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
 ) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };

@@ -27,7 +27,8 @@ pub use statistics::statistics;
 
 use std::sync::OnceLock;
 
-use axum::extract::Query;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value, context};
@@ -198,6 +199,21 @@ pub struct LangParam {
     pub uselang: Option<String>,
 }
 
+/// The reader's language, for handlers to take as an argument: `?uselang=`, then the
+/// `capx-lang` cookie, then Accept-Language, then English. Never fails.
+pub struct Lang(pub &'static str);
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Lang, Self::Rejection> {
+        let uselang = Query::<LangParam>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|Query(p)| p.uselang);
+        Ok(Lang(language(uselang.as_deref(), &parts.headers)))
+    }
+}
+
 /// `GET /static/style.css`, embedded, cached for a year (the URL carries the version).
 pub async fn style() -> Response {
     (
@@ -211,7 +227,6 @@ pub async fn style() -> Response {
 }
 
 /// Any other page: a friendly 404 in the reader's language.
-pub async fn not_found(Query(params): Query<LangParam>, headers: HeaderMap) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
+pub async fn not_found(Lang(lang): Lang) -> Response {
     not_found_page(lang)
 }

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use exchange::connections::request_marker;
 use exchange::template_writer::BUILDER_PRELOAD_PAGE;
@@ -12,8 +12,7 @@ use exchange::wikitext::title::normalize_user_name;
 use minijinja::context;
 
 use super::{
-    LangParam, WIKI, language, no_snapshot, not_found_page, render, server_error, urlencode, view,
-    wiki_url,
+    Lang, WIKI, no_snapshot, not_found_page, render, server_error, urlencode, view, wiki_url,
 };
 use crate::i18n::Catalog;
 use crate::state::AppState;
@@ -25,10 +24,8 @@ const PEERS: usize = 5;
 pub async fn profile(
     State(state): State<Arc<AppState>>,
     Path(user): Path<String>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
 ) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };

@@ -8,18 +8,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use exchange::profile::{Profile, SkillKind};
 use exchange::search::{SearchRequest, search};
 use exchange::taxonomy::{Skill, Taxonomy};
 use minijinja::{Value, context};
 
-use super::{
-    LangParam, PUBLIC_URL, language, no_snapshot, not_found_page, render, server_error, urlencode,
-    view,
-};
+use super::{Lang, PUBLIC_URL, no_snapshot, not_found_page, render, server_error, urlencode, view};
 use crate::i18n::Catalog;
 use crate::state::AppState;
 
@@ -32,10 +29,8 @@ const FEED_ENTRIES: usize = 30;
 pub async fn skill(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
 ) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };
@@ -133,10 +128,8 @@ pub async fn skill(
 pub async fn feed(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
+    Lang(lang): Lang,
 ) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };

@@ -16,8 +16,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use exchange::languages;
 use exchange::profile::SkillRef;
@@ -186,12 +186,7 @@ impl Section {
 
 /// `GET /stats`: offers and wants per category and per skill, people per region and language,
 /// unmet needs and group-learning opportunities.
-pub async fn statistics(
-    State(state): State<Arc<AppState>>,
-    Query(params): Query<LangParam>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = language(params.uselang.as_deref(), &headers);
+pub async fn statistics(State(state): State<Arc<AppState>>, Lang(lang): Lang) -> Response {
     let Some(served) = state.served() else {
         return no_snapshot(lang);
     };
