@@ -314,6 +314,10 @@ async fn an_empty_result_says_so_and_filters_can_be_cleared() {
     let (_, _, filtered) = get(format!("{base}/search?q=Lua&country=BR&uselang=en"), None).await;
     assert!(filtered.contains(">Clear filters</a>"), "{filtered}");
     assert!(
+        filtered.contains(">português (pt)</a>"),
+        "language facets by their own names: {filtered}"
+    );
+    assert!(
         filtered.contains("href=\"/search?uselang=en&amp;q=Lua\""),
         "{filtered}"
     );

@@ -108,6 +108,7 @@ async fn search_page(
             .map(|v| {
                 let label = match family {
                     "region" => i18n::Catalog::global().message(lang, &format!("capx-region-{}", v.value.to_lowercase()), &[]),
+                    "language" => format!("{} ({})", view::language_name(&v.value), v.value),
                     "skill_offers" => taxonomy
                         .get(&v.value)
                         .map_or(v.value.clone(), |s| taxonomy.label(s, lang).to_string()),

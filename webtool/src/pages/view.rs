@@ -52,7 +52,8 @@ pub fn level_text(level: Level, lang: &str) -> String {
     }
 }
 
-fn language_name(code: &str) -> String {
+/// A language by its own name (its autonym), or its code when the table does not know it.
+pub fn language_name(code: &str) -> String {
     languages::language(code).map_or_else(|| code.to_string(), |info| info.autonym.clone())
 }
 
