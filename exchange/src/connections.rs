@@ -48,7 +48,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::parse::MAX_ITEM_CHARS;
+use crate::parse::{plain, skill_ref, truncate};
 use crate::profile::{SkillRef, Warning};
 use crate::taxonomy::Taxonomy;
 use crate::text_key::fold;
@@ -146,21 +146,14 @@ pub struct ParsedRequests {
 pub fn parse_thanks(wikitext: &str, names: &TemplateNames, taxonomy: &Taxonomy) -> ParsedThanks {
     let mut out = ParsedThanks::default();
     let extraction = extract(wikitext);
-    let calls: Vec<&TemplateCall> = extraction
-        .templates
-        .iter()
-        .filter(|c| names.matches(c))
-        .collect();
-    if calls.len() > MAX_THANKS_PER_PAGE {
-        out.warnings.push(Warning::new(
-            None,
-            format!(
-                "the page has {} thanks; only the first {MAX_THANKS_PER_PAGE} are read",
-                calls.len()
-            ),
-        ));
-    }
-    for call in calls.into_iter().take(MAX_THANKS_PER_PAGE) {
+    let calls = capped_calls(
+        &extraction.templates,
+        names,
+        MAX_THANKS_PER_PAGE,
+        "thanks",
+        &mut out.warnings,
+    );
+    for call in calls {
         let mut user = None;
         let mut thanks_skill = None;
         let mut date = None;
@@ -241,21 +234,14 @@ pub fn parse_requests(
 ) -> ParsedRequests {
     let mut out = ParsedRequests::default();
     let extraction = extract(wikitext);
-    let calls: Vec<&TemplateCall> = extraction
-        .templates
-        .iter()
-        .filter(|c| names.matches(c))
-        .collect();
-    if calls.len() > MAX_REQUESTS_PER_PAGE {
-        out.warnings.push(Warning::new(
-            None,
-            format!(
-                "the page has {} request markers; only the first {MAX_REQUESTS_PER_PAGE} are read",
-                calls.len()
-            ),
-        ));
-    }
-    for call in calls.into_iter().take(MAX_REQUESTS_PER_PAGE) {
+    let calls = capped_calls(
+        &extraction.templates,
+        names,
+        MAX_REQUESTS_PER_PAGE,
+        "request markers",
+        &mut out.warnings,
+    );
+    for call in calls {
         let mut request = Request { skill: None };
         for (param, value) in &call.params {
             match param.as_str() {
@@ -281,28 +267,26 @@ pub fn request_marker(skill: &str) -> String {
     format!("{{{{{REQUEST_TEMPLATE}|skill={}}}}}", skill.trim())
 }
 
-fn plain(param: &str, value: &str, warnings: &mut Vec<Warning>) -> String {
-    let text = plain_text(value);
-    if text.dropped_calls > 0 {
+/// The calls of the template in `names`, at most `max` of them; more is a warning naming
+/// `what` they are, so one page cannot make a crawl read without end.
+fn capped_calls<'a>(
+    templates: &'a [TemplateCall],
+    names: &TemplateNames,
+    max: usize,
+    what: &str,
+    warnings: &mut Vec<Warning>,
+) -> Vec<&'a TemplateCall> {
+    let calls: Vec<&TemplateCall> = templates.iter().filter(|c| names.matches(c)).collect();
+    if calls.len() > max {
         warnings.push(Warning::new(
-            Some(param),
-            "templates inside the value cannot be read and were left out",
+            None,
+            format!(
+                "the page has {} {what}; only the first {max} are read",
+                calls.len()
+            ),
         ));
     }
-    text.text
-}
-
-fn truncate(param: &str, text: String, max: usize, warnings: &mut Vec<Warning>) -> String {
-    match text.char_indices().nth(max) {
-        None => text,
-        Some((cut, _)) => {
-            warnings.push(Warning::new(
-                Some(param),
-                format!("longer than {max} characters; cut"),
-            ));
-            text[..cut].trim_end().to_string()
-        }
-    }
+    calls.into_iter().take(max).collect()
 }
 
 /// A skill as profiles read it: a taxonomy skill by id, label or alias, else free text.
@@ -313,22 +297,7 @@ fn skill(
     warnings: &mut Vec<Warning>,
 ) -> Option<SkillRef> {
     let text = plain(param, value, warnings);
-    if text.is_empty() {
-        return None;
-    }
-    let resolved = taxonomy.resolve(&text).or_else(|| {
-        text.rsplit_once(':')
-            .and_then(|(_, last)| taxonomy.resolve(last))
-    });
-    Some(match resolved {
-        Some(s) => SkillRef::Known {
-            id: s.id.clone(),
-            label: taxonomy.label(s, "en").to_string(),
-        },
-        None => SkillRef::Free {
-            text: truncate(param, text, MAX_ITEM_CHARS, warnings),
-        },
-    })
+    (!text.is_empty()).then(|| skill_ref(param, text, taxonomy, warnings))
 }
 
 /// What counts group by: a taxonomy id, folded free text, or no skill given.

@@ -288,7 +288,7 @@ fn skill_key(skill: &SkillRef) -> String {
 }
 
 /// The plain text of a single-valued parameter, warning about dropped calls.
-fn plain(param: &str, value: &str, warnings: &mut Vec<Warning>) -> String {
+pub(crate) fn plain(param: &str, value: &str, warnings: &mut Vec<Warning>) -> String {
     let text = plain_text(value);
     if text.dropped_calls > 0 {
         warnings.push(Warning::new(
@@ -307,7 +307,13 @@ fn limited(param: &str, value: &str, max: usize, warnings: &mut Vec<Warning>) ->
     Some(truncate(param, text, max, warnings))
 }
 
-fn truncate(param: &str, text: String, max: usize, warnings: &mut Vec<Warning>) -> String {
+/// `text` cut to `max` characters, with a warning when it was longer.
+pub(crate) fn truncate(
+    param: &str,
+    text: String,
+    max: usize,
+    warnings: &mut Vec<Warning>,
+) -> String {
     match text.char_indices().nth(max) {
         None => text,
         Some((cut, _)) => {
@@ -401,25 +407,36 @@ fn skills(
         if text.is_empty() {
             continue;
         }
-        let resolved = taxonomy.resolve(&text).or_else(|| {
-            // "w:Lua" or "d:Wikidata" written as a link target: try the last segment.
-            text.rsplit_once(':')
-                .and_then(|(_, last)| taxonomy.resolve(last))
-        });
-        let skill = match resolved {
-            Some(skill) => SkillRef::Known {
-                id: skill.id.clone(),
-                label: taxonomy.label(skill, "en").to_string(),
-            },
-            None => SkillRef::Free {
-                text: truncate(param, text, MAX_ITEM_CHARS, warnings),
-            },
-        };
+        let skill = skill_ref(param, text, taxonomy, warnings);
         if seen.insert(skill_key(&skill)) {
             out.push(skill);
         }
     }
     out
+}
+
+/// One skill as people write it (non-empty plain text): a taxonomy skill by id, label or
+/// alias, else free text cut to [`MAX_ITEM_CHARS`]. Profiles and thanks read skills alike.
+pub(crate) fn skill_ref(
+    param: &str,
+    text: String,
+    taxonomy: &Taxonomy,
+    warnings: &mut Vec<Warning>,
+) -> SkillRef {
+    let resolved = taxonomy.resolve(&text).or_else(|| {
+        // "w:Lua" or "d:Wikidata" written as a link target: try the last segment.
+        text.rsplit_once(':')
+            .and_then(|(_, last)| taxonomy.resolve(last))
+    });
+    match resolved {
+        Some(skill) => SkillRef::Known {
+            id: skill.id.clone(),
+            label: taxonomy.label(skill, "en").to_string(),
+        },
+        None => SkillRef::Free {
+            text: truncate(param, text, MAX_ITEM_CHARS, warnings),
+        },
+    }
 }
 
 fn text_list(param: &str, value: &str, warnings: &mut Vec<Warning>) -> Vec<String> {
