@@ -249,10 +249,7 @@ fn run(cli: Cli) -> Result<()> {
                     ..wiki::Politeness::default()
                 },
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
+            let runtime = runtime()?;
             let summary = runtime
                 .block_on(crawl::crawl(&options))
                 .context("crawling; nothing was published")?;
@@ -370,10 +367,7 @@ fn run(cli: Cli) -> Result<()> {
                     ..wiki::Politeness::default()
                 },
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
+            let runtime = runtime()?;
             runtime.block_on(report::run(&options))
         }
         Command::InstallPages {
@@ -394,10 +388,7 @@ fn run(cli: Cli) -> Result<()> {
                     ..wiki::Politeness::default()
                 },
             };
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
+            let runtime = runtime()?;
             runtime
                 .block_on(wiki_pages::install(&options))
                 .context("installing the pages of wiki/")?;
@@ -476,4 +467,12 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     serde_json::to_writer_pretty(BufWriter::new(file), value)
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The wiki commands talk to one wiki one request at a time: one thread is all they need.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }

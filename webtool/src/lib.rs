@@ -111,7 +111,10 @@ async fn conditional(State(state): State<Arc<AppState>>, request: Request, next:
 const MAX_URI_BYTES: usize = 16 * 1024;
 
 async fn limit_uri(request: Request, next: Next) -> Response {
-    let length = request.uri().to_string().len();
+    let length = request
+        .uri()
+        .path_and_query()
+        .map_or(0, |pq| pq.as_str().len());
     if length > MAX_URI_BYTES {
         let message =
             format!("the address is {length} bytes long; at most {MAX_URI_BYTES} are accepted");

@@ -137,22 +137,23 @@ pub async fn feed(
     let Some(skill) = taxonomy.get(&id) else {
         return not_found_page(lang);
     };
-    let ids: Vec<String> = taxonomy
+    // The skill and its sub-skills: an offer of any of them is an offer of the skill.
+    let ids: Vec<&'static str> = taxonomy
         .subtree(&skill.id)
-        .iter()
-        .map(|s| s.id.clone())
+        .into_iter()
+        .map(|s| s.id.as_str())
         .collect();
     let snapshot = Arc::clone(&served.snapshot);
+    let query_ids = ids.clone();
     let found = tokio::task::spawn_blocking(move || {
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        snapshot.newest_with_skill(&ids, SkillKind::Offers, FEED_ENTRIES)
+        snapshot.newest_with_skill(&query_ids, SkillKind::Offers, FEED_ENTRIES)
     })
     .await;
     let Ok(Ok(profiles)) = found else {
         return server_error(lang);
     };
     let created = served.snapshot.meta("created").ok().flatten();
-    let body = atom(skill, &profiles, lang, created.as_deref());
+    let body = atom(skill, &ids, &profiles, lang, created.as_deref());
     (
         [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
         body,
@@ -162,7 +163,13 @@ pub async fn feed(
 
 /// The feed document. Written by hand: a dozen elements do not need an XML library, and
 /// every text goes through [`xml_escape`].
-fn atom(skill: &Skill, profiles: &[Profile], lang: &str, created: Option<&str>) -> String {
+fn atom(
+    skill: &Skill,
+    ids: &[&str],
+    profiles: &[Profile],
+    lang: &str,
+    created: Option<&str>,
+) -> String {
     let taxonomy = Taxonomy::bundled();
     let catalog = Catalog::global();
     let label = taxonomy.label(skill, lang);
@@ -191,10 +198,7 @@ fn atom(skill: &Skill, profiles: &[Profile], lang: &str, created: Option<&str>) 
         let offered: Vec<String> = p
             .offers
             .iter()
-            .filter(|s| {
-                s.id()
-                    .is_some_and(|id| taxonomy.subtree(&skill.id).iter().any(|t| t.id == id))
-            })
+            .filter(|s| s.id().is_some_and(|id| ids.contains(&id)))
             .map(|s| view::skill_label(s.id(), s.display(), lang))
             .collect();
         let profile_url = format!("{PUBLIC_URL}/profile/{}", urlencode(&p.user));
