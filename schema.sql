@@ -76,3 +76,40 @@ CREATE TABLE warnings (
     param   TEXT,
     message TEXT NOT NULL
 );
+
+-- Connections (see exchange::connections). Pages the crawler read thanks or request markers
+-- from, with the newest revision it saw: what an incremental crawl compares against.
+CREATE TABLE connection_pages (
+    title        TEXT PRIMARY KEY,
+    kind         TEXT NOT NULL CHECK (kind IN ('thanks', 'requests')),
+    latest_revid INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Every thanks as written on the thanker's own user page (the owner's latest revision),
+-- whether or not it counts: the counting rules are applied when the snapshot is read, so
+-- the rules can change without a new crawl.
+CREATE TABLE thanks (
+    page               TEXT NOT NULL,
+    revid              INTEGER NOT NULL,
+    timestamp          TEXT NOT NULL,   -- RFC 3339, UTC: when that revision was saved
+    thanker            TEXT NOT NULL,   -- the page's owner
+    thanker_registered TEXT,            -- RFC 3339, NULL when the wiki does not know
+    thanked            TEXT NOT NULL,
+    skill_id           TEXT,            -- a taxonomy skill …
+    free_text          TEXT,            -- … or free text, or neither (no skill given)
+    date               TEXT,            -- YYYY-MM-DD, as the thanker wrote it
+    note               TEXT
+);
+CREATE INDEX thanks_by_page ON thanks (page);
+
+-- Every request marker on a User talk page, with the revision that added it: its author
+-- is the requester.
+CREATE TABLE requests (
+    page      TEXT NOT NULL,
+    revid     INTEGER NOT NULL,
+    timestamp TEXT NOT NULL,
+    requester TEXT NOT NULL,
+    skill_id  TEXT,
+    free_text TEXT
+);
+CREATE INDEX requests_by_page ON requests (page);

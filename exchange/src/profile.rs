@@ -176,6 +176,10 @@ pub struct Profile {
     pub contact: Vec<String>,
     pub bio: Option<String>,
     pub status: Status,
+    /// The owner's opt-in (`recognition = yes`) to be named among the most thanked people
+    /// of a period in the on-wiki reports. Counts on their own profile are shown either way.
+    #[serde(default)]
+    pub recognition: bool,
 }
 
 impl Profile {
@@ -216,6 +220,7 @@ impl Profile {
             contact: Vec::new(),
             bio: None,
             status: Status::Active,
+            recognition: false,
         }
     }
 }

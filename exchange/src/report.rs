@@ -846,7 +846,7 @@ mod tests {
     }
 
     fn report(profiles: &[Profile], previous: Option<&Baseline>) -> (String, Stats) {
-        let stats = stats::compute(profiles, Taxonomy::bundled(), now());
+        let stats = stats::compute(profiles, &Default::default(), Taxonomy::bundled(), now());
         let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
         let text = render(&ReportInput {
             stats: &stats,
@@ -1016,7 +1016,7 @@ mod tests {
             person("Ana", &[known(&id)], &[], "pt"),
             person("Bia", &[], &[], "pt"),
         ];
-        let stats1 = stats::compute(&first, Taxonomy::bundled(), now());
+        let stats1 = stats::compute(&first, &Default::default(), Taxonomy::bundled(), now());
         let users1: Vec<String> = first.iter().map(|p| p.user.clone()).collect();
         let baseline = Baseline::new(&stats1, "gen-1", &users1);
 
@@ -1045,7 +1045,7 @@ mod tests {
     fn the_state_compares_a_repeated_report_with_the_same_numbers() {
         let dir = tempfile::tempdir().unwrap();
         let profiles = vec![person("Ana", &[], &[], "pt")];
-        let stats = stats::compute(&profiles, Taxonomy::bundled(), now());
+        let stats = stats::compute(&profiles, &Default::default(), Taxonomy::bundled(), now());
         let users = vec!["Ana".to_string()];
         let b1 = Baseline::new(&stats, "gen-1", &users);
         let b2 = Baseline {
@@ -1100,7 +1100,7 @@ mod tests {
             person("Bia", &[known(&id)], &[], "es"),
             person("Caio", &[], &[known(&id)], "ar"),
         ];
-        let stats = stats::compute(&profiles, Taxonomy::bundled(), now());
+        let stats = stats::compute(&profiles, &Default::default(), Taxonomy::bundled(), now());
         let tab = tabular(&stats, "gen-1", DEFAULT_WEBTOOL_URL);
         assert_eq!(tab["license"], "CC0-1.0");
         assert!(tab["description"]["en"].is_string());

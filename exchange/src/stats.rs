@@ -20,6 +20,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::connections::{self, ConnectionStats};
 use crate::geo::{self, Region};
 use crate::languages;
 use crate::profile::{Level, Profile, SkillKind, SkillRef, Status};
@@ -65,6 +66,9 @@ pub struct Stats {
     pub group_opportunities: Vec<GroupOpportunity>,
     /// Free-text skills several people use: candidates for the taxonomy. Most people first.
     pub taxonomy_candidates: Vec<FreeTextCandidate>,
+    /// Requests made through the web tool and exchanges thanked on the wiki.
+    #[serde(default)]
+    pub connections: ConnectionStats,
 }
 
 /// Profile counts. Paused people are profiles too: they are counted here and in every
@@ -280,7 +284,12 @@ pub struct FreeTextCandidate {
 
 /// Computes every statistic in one pass over the profiles, and a second over the active
 /// wanters once all offers are known.
-pub fn compute(profiles: &[Profile], taxonomy: &Taxonomy, now: DateTime<Utc>) -> Stats {
+pub fn compute(
+    profiles: &[Profile],
+    connections: &connections::Counts,
+    taxonomy: &Taxonomy,
+    now: DateTime<Utc>,
+) -> Stats {
     let tree = Tree::new(taxonomy);
     let n_tax = tree.len();
 
@@ -483,6 +492,7 @@ pub fn compute(profiles: &[Profile], taxonomy: &Taxonomy, now: DateTime<Utc>) ->
         unmet_needs: unmet_needs.into_iter().map(|(_, n)| n).collect(),
         group_opportunities: groups.into_iter().map(|(_, g)| g).collect(),
         taxonomy_candidates,
+        connections: connections::stats(connections, profiles),
     }
 }
 

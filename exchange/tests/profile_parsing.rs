@@ -888,6 +888,8 @@ fn a_profile_serialises_with_exactly_the_documented_keys() {
         "contact",
         "bio",
         "status",
+        // Beyond DESIGN.md: the opt-in to be named in reports (issue 7).
+        "recognition",
     ];
     want.sort_unstable();
     assert_eq!(sorted, want);
@@ -933,7 +935,7 @@ fn a_profile_serialises_with_exactly_the_documented_keys() {
 fn an_empty_profile_serialises_with_the_same_keys() {
     let (p, _) = profile_of("{{Capacity Exchange profile}}");
     let json = serde_json::to_value(&p).unwrap();
-    assert_eq!(json.as_object().unwrap().len(), 18);
+    assert_eq!(json.as_object().unwrap().len(), 19);
     assert_eq!(json["status"], "active");
     assert!(json["country"].is_null());
     assert_eq!(json["offers"], serde_json::json!([]));

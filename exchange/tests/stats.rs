@@ -70,7 +70,7 @@ impl Build for Profile {
 }
 
 fn compute(profiles: &[Profile]) -> Stats {
-    exchange::stats::compute(profiles, Taxonomy::bundled(), now())
+    exchange::stats::compute(profiles, &Default::default(), Taxonomy::bundled(), now())
 }
 
 fn row<'a>(s: &'a Stats, id: &str) -> &'a SkillStats {
@@ -759,7 +759,8 @@ mod stats {
                     "languages",
                     "unmet_needs",
                     "group_opportunities",
-                    "taxonomy_candidates"
+                    "taxonomy_candidates",
+                    "connections"
                 ]
             );
             assert_eq!(json["as_of"], "2025-06-01T12:00:00Z");
@@ -871,7 +872,7 @@ mod stats {
             let mut result = None;
             for _ in 0..5 {
                 let (start, start_cpu) = (std::time::Instant::now(), cpu());
-                let s = exchange::stats::compute(&profiles, t, now());
+                let s = exchange::stats::compute(&profiles, &Default::default(), t, now());
                 let elapsed = start.elapsed();
                 if let (Some(a), Some(b)) = (start_cpu, cpu()) {
                     let used = b - a;

@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use chrono::{DateTime, Utc};
+use exchange::connections;
 use exchange::report::{self, Baseline, ReportInput, ReportState};
 use exchange::stats;
 use exchange::store::DataDir;
@@ -95,7 +96,8 @@ fn make(options: &ReportOptions, state: &ReportState) -> Result<Made> {
     })?;
     let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
     // The snapshot's time as "now": the same snapshot always gives the same report.
-    let stats = stats::compute(&profiles, Taxonomy::bundled(), created);
+    let connections = connections::count(&snapshot.thanks()?, &snapshot.requests()?);
+    let stats = stats::compute(&profiles, &connections, Taxonomy::bundled(), created);
     drop(profiles);
     let previous = options
         .page

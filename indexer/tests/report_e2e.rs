@@ -136,7 +136,12 @@ fn snapshot_stats(data: &Path) -> (String, u64, stats::Stats) {
             Ok(())
         })
         .unwrap();
-    let stats = stats::compute(&profiles, Taxonomy::bundled(), created);
+    let stats = stats::compute(
+        &profiles,
+        &exchange::connections::count(&snapshot.thanks().unwrap(), &snapshot.requests().unwrap()),
+        Taxonomy::bundled(),
+        created,
+    );
     (
         snapshot.id().to_string(),
         snapshot.profile_count().unwrap(),

@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use crate::search_cache::{self, SearchCache};
+use exchange::connections::{self, Counts};
 use exchange::matching::Matcher;
 use exchange::profile::Profile;
 use exchange::stats::{self, Stats};
@@ -21,6 +22,8 @@ pub struct Served {
     pub snapshot: Arc<Snapshot>,
     pub matcher: Matcher,
     pub stats: Stats,
+    /// Thanks and requests that count (for profile pages, the API and badges).
+    pub connections: Counts,
     /// Recent searches of this snapshot (dropped with it).
     pub searches: SearchCache,
 }
@@ -41,7 +44,8 @@ impl Served {
             profiles.push(for_preparing(p));
             Ok(())
         })?;
-        let (matcher, stats) = prepare(&profiles, chrono::Utc::now());
+        let connections = connections::count(&snapshot.thanks()?, &snapshot.requests()?);
+        let (matcher, stats) = prepare(&profiles, &connections, chrono::Utc::now());
         drop(profiles);
         release_free_memory();
         // The first search reads each segment's ranking data; do it now, not for a reader.
@@ -56,15 +60,20 @@ impl Served {
             snapshot: Arc::new(snapshot),
             matcher,
             stats,
+            connections,
             searches: SearchCache::new(search_cache_entries),
         })
     }
 }
 
 /// The matcher and the statistics of a set of profiles.
-fn prepare(profiles: &[Profile], now: chrono::DateTime<chrono::Utc>) -> (Matcher, Stats) {
+fn prepare(
+    profiles: &[Profile],
+    connections: &Counts,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Matcher, Stats) {
     let taxonomy = Taxonomy::bundled();
-    let stats = stats::compute(profiles, taxonomy, now);
+    let stats = stats::compute(profiles, connections, taxonomy, now);
     let matcher = Matcher::new(profiles, taxonomy);
     (matcher, stats)
 }
@@ -203,8 +212,8 @@ mod tests {
         );
         let lean: Vec<Profile> = full.iter().cloned().map(for_preparing).collect();
         let now = chrono::Utc::now();
-        let (full_matcher, full_stats) = prepare(&full, now);
-        let (lean_matcher, lean_stats) = prepare(&lean, now);
+        let (full_matcher, full_stats) = prepare(&full, &Counts::default(), now);
+        let (lean_matcher, lean_stats) = prepare(&lean, &Counts::default(), now);
         assert_eq!(full_stats, lean_stats);
         for p in &full {
             let a = serde_json::to_value(full_matcher.matches(&p.user, now, 20)).unwrap();

@@ -90,7 +90,9 @@ async fn demo_serves_health_and_profiles() {
             "availability",
             "contact",
             "bio",
-            "status"
+            "status",
+            // Beyond DESIGN.md (issue 7): the opt-in to be named in reports.
+            "recognition"
         ]
     );
 

@@ -105,7 +105,12 @@ async fn site() -> (tempfile::TempDir, String, Stats) {
             Ok(())
         })
         .unwrap();
-    let expected = stats::compute(&profiles, Taxonomy::bundled(), chrono::Utc::now());
+    let expected = stats::compute(
+        &profiles,
+        &Default::default(),
+        Taxonomy::bundled(),
+        chrono::Utc::now(),
+    );
     let state = Arc::new(AppState::new(data));
     state.refresh();
     let base = serve(state).await;

@@ -24,10 +24,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 pub use reader::Snapshot;
-pub use writer::{GenerationBuilder, PageRecord, ProfileRecord, UserRecord};
+pub use writer::{ConnectionKind, GenerationBuilder, PageRecord, ProfileRecord, UserRecord};
 
 /// Bumped whenever schema.sql changes; a reader refuses generations of another version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// How many published generations to keep (the current one and the ones before it, for
 /// readers that have not switched yet).
 pub const KEEP_GENERATIONS: usize = 3;

@@ -7,11 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 
-use super::{INDEX_DIR, PageRecord, SCHEMA_VERSION, SQLITE_FILE, StoreError, UserRecord};
+use super::{
+    ConnectionKind, INDEX_DIR, PageRecord, SCHEMA_VERSION, SQLITE_FILE, StoreError, UserRecord,
+};
+use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
 
-use crate::profile::{Profile, Warning};
+use crate::connections::{RequestRecord, ThanksRecord};
+use crate::profile::{Profile, SkillRef, Warning};
 use crate::search_index::{self, Fields};
+use crate::taxonomy::Taxonomy;
 
 /// A published generation, open read-only. Never changes while open.
 pub struct Snapshot {
@@ -309,6 +314,67 @@ impl Snapshot {
         })
     }
 
+    /// Pages read for connections at the last run: title → (kind, newest revision seen).
+    pub fn connection_pages(&self) -> Result<HashMap<String, (ConnectionKind, u64)>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare("SELECT title, kind, latest_revid FROM connection_pages")?;
+            let rows = stmt.query_map([], |r| {
+                let kind = match r.get::<_, String>(1)?.as_str() {
+                    "thanks" => ConnectionKind::Thanks,
+                    _ => ConnectionKind::Requests,
+                };
+                Ok((r.get::<_, String>(0)?, (kind, r.get::<_, u64>(2)?)))
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Every thanks as written (the counting rules are [`crate::connections::count`]'s).
+    pub fn thanks(&self) -> Result<Vec<ThanksRecord>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT page, revid, timestamp, thanker, thanker_registered, thanked, skill_id, \
+                 free_text, date, note FROM thanks ORDER BY rowid",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(ThanksRecord {
+                    page: r.get(0)?,
+                    revid: r.get(1)?,
+                    timestamp: time_column(r, 2)?,
+                    thanker: r.get(3)?,
+                    thanker_registered: r.get::<_, Option<String>>(4)?.and_then(|t| parse_time(&t)),
+                    thanked: r.get(5)?,
+                    skill: skill_column(r.get(6)?, r.get(7)?),
+                    date: r
+                        .get::<_, Option<String>>(8)?
+                        .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok()),
+                    note: r.get(9)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Every request marker with the revision that added it.
+    pub fn requests(&self) -> Result<Vec<RequestRecord>, StoreError> {
+        self.with_conn(|c| {
+            let mut stmt = c.prepare(
+                "SELECT page, revid, timestamp, requester, skill_id, free_text FROM requests \
+                 ORDER BY rowid",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(RequestRecord {
+                    page: r.get(0)?,
+                    revid: r.get(1)?,
+                    timestamp: time_column(r, 2)?,
+                    requester: r.get(3)?,
+                    skill: skill_column(r.get(4)?, r.get(5)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
     /// Parser warnings, by page title.
     pub fn warnings(&self) -> Result<HashMap<String, Vec<Warning>>, StoreError> {
         self.with_conn(|c| {
@@ -361,4 +427,37 @@ fn open_connection(db_path: &Path) -> Result<Connection, StoreError> {
 fn connection_count() -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     (cores * 2).clamp(2, 8)
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A timestamp column the writer filled; a bad one is an error naming the column.
+fn time_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<DateTime<Utc>> {
+    let text: String = row.get(index)?;
+    parse_time(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("{text:?} is not an RFC 3339 time").into(),
+        )
+    })
+}
+
+/// A skill from its two columns, labelled from the bundled taxonomy.
+fn skill_column(id: Option<String>, free_text: Option<String>) -> Option<SkillRef> {
+    match (id, free_text) {
+        (Some(id), _) => {
+            let taxonomy = Taxonomy::bundled();
+            let label = taxonomy
+                .get(&id)
+                .map_or_else(|| id.clone(), |s| taxonomy.label(s, "en").to_string());
+            Some(SkillRef::Known { id, label })
+        }
+        (None, Some(text)) => Some(SkillRef::Free { text }),
+        (None, None) => None,
+    }
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use rusqlite::{Connection, params};
 
 use super::{DataDir, INDEX_DIR, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_FILE, StoreError, io_err};
+use crate::connections::{RequestRecord, ThanksRecord};
 use crate::profile::{Profile, SkillKind, SkillRef, Status, Warning};
 use crate::search_index::IndexBuilder;
 use crate::taxonomy::Taxonomy;
@@ -38,6 +39,36 @@ pub struct UserRecord {
     pub block_expiry: Option<String>,
     /// Accepts e-mail through Special:EmailUser.
     pub email: bool,
+}
+
+/// What a connection page was read for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ConnectionKind {
+    /// A user page calling the thanks template.
+    Thanks,
+    /// A User talk page calling the request marker.
+    Requests,
+}
+
+impl ConnectionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::Thanks => "thanks",
+            ConnectionKind::Requests => "requests",
+        }
+    }
+}
+
+fn skill_columns(skill: Option<&SkillRef>) -> (Option<&str>, Option<&str>) {
+    match skill {
+        Some(SkillRef::Known { id, .. }) => (Some(id.as_str()), None),
+        Some(SkillRef::Free { text }) => (None, Some(text.as_str())),
+        None => (None, None),
+    }
+}
+
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A generation being written. Dropping it without [`publish`](Self::publish) throws the
@@ -255,6 +286,73 @@ impl GenerationBuilder {
                 "INSERT OR REPLACE INTO users (name, blocked, block_expiry, email) VALUES (?1, ?2, ?3, ?4)",
             )
             .and_then(|mut s| s.execute(params![user.name, user.blocked, user.block_expiry, user.email]))
+            .map_err(sql_err(&path))?;
+        Ok(())
+    }
+
+    /// Records a page read for connections, with the newest revision seen of it.
+    pub fn add_connection_page(
+        &mut self,
+        title: &str,
+        kind: ConnectionKind,
+        latest_revid: u64,
+    ) -> Result<(), StoreError> {
+        let path = self.db_path();
+        self.conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO connection_pages (title, kind, latest_revid) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut s| s.execute(params![title, kind.as_str(), latest_revid]))
+            .map_err(sql_err(&path))?;
+        Ok(())
+    }
+
+    /// Records a thanks as written, whether or not it counts (the rules apply on reading).
+    pub fn add_thanks(&mut self, thanks: &ThanksRecord) -> Result<(), StoreError> {
+        let path = self.db_path();
+        let (skill_id, free_text) = skill_columns(thanks.skill.as_ref());
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO thanks (page, revid, timestamp, thanker, thanker_registered, thanked, \
+                 skill_id, free_text, date, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    thanks.page,
+                    thanks.revid,
+                    rfc3339(thanks.timestamp),
+                    thanks.thanker,
+                    thanks.thanker_registered.map(rfc3339),
+                    thanks.thanked,
+                    skill_id,
+                    free_text,
+                    thanks.date.map(|d| d.format("%Y-%m-%d").to_string()),
+                    thanks.note,
+                ])
+            })
+            .map_err(sql_err(&path))?;
+        Ok(())
+    }
+
+    /// Records a request marker with the revision that added it.
+    pub fn add_request(&mut self, request: &RequestRecord) -> Result<(), StoreError> {
+        let path = self.db_path();
+        let (skill_id, free_text) = skill_columns(request.skill.as_ref());
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO requests (page, revid, timestamp, requester, skill_id, free_text) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    request.page,
+                    request.revid,
+                    rfc3339(request.timestamp),
+                    request.requester,
+                    skill_id,
+                    free_text,
+                ])
+            })
             .map_err(sql_err(&path))?;
         Ok(())
     }
