@@ -65,6 +65,12 @@ use crate::wikitext::{TemplateCall, extract};
 pub const THANKS_TEMPLATE: &str = "Capacity Exchange thanks";
 /// The request marker's canonical name on Meta-Wiki.
 pub const REQUEST_TEMPLATE: &str = "Capacity Exchange request";
+/// The preload of the web tool's "thank this person" link: a new section of the thanker's
+/// own user page holding `{{Capacity Exchange thanks|user=$1|skill=$2|date=$3|note=}}`.
+pub const THANKS_PRELOAD_PAGE: &str = "Template:Capacity Exchange thanks/preload";
+/// How many different people must have thanked someone for a skill before the web tool
+/// issues them an Open Badges assertion for it.
+pub const BADGE_MIN_THANKERS: usize = 3;
 /// The parameters the thanks template documents.
 pub const THANKS_PARAMS: &[&str] = &["user", "skill", "date", "note"];
 /// The parameters the request marker documents.
