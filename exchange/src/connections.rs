@@ -20,8 +20,9 @@
 //! 1. **Thanking yourself counts for nothing** (thanker = thanked, after user-name
 //!    normalisation).
 //! 2. **Thanks from an account created on the day of the thanks, or later, count for
-//!    nothing**: the day is the UTC day of the revision the thanks is read from, compared
-//!    with the account's registration. Throw-away accounts made to thank a friend are the
+//!    nothing**: the day is the UTC day of the owner's revision in which the crawler first
+//!    saw the thanks (a later edit of the page does not move it), compared with the
+//!    account's registration. Throw-away accounts made to thank a friend are the
 //!    cheapest abuse. Accounts without a registration date (MediaWiki has none for accounts
 //!    older than 2005) count.
 //! 3. **Many thanks from one account for the same person and skill count once**: the
@@ -266,14 +267,24 @@ pub fn parse_requests(
     out
 }
 
-/// The marker the web tool's link puts in a new talk-page section. Characters that would
-/// end the parameter or the call are left out of `skill`, so the marker is always one call.
+/// The marker the web tool's link puts in a new talk-page section, always one call (see
+/// [`parameter_value`]).
 pub fn request_marker(skill: &str) -> String {
-    let skill: String = skill
+    format!(
+        "{{{{{REQUEST_TEMPLATE}|skill={}}}}}",
+        parameter_value(skill)
+    )
+}
+
+/// A value the web tool writes into a parameter of one of these templates (the request
+/// marker, the `$1`–`$3` of the thanks preload): characters that would end the parameter
+/// or the call are left out, so a free-text skill can never turn the call into another.
+pub fn parameter_value(text: &str) -> String {
+    let kept: String = text
         .chars()
         .filter(|c| !matches!(c, '{' | '}' | '|' | '[' | ']' | '<' | '>' | '\n' | '\r'))
         .collect();
-    format!("{{{{{REQUEST_TEMPLATE}|skill={}}}}}", skill.trim())
+    kept.trim().to_string()
 }
 
 /// The calls of the template in `names`, at most `max` of them; more is a warning naming
@@ -332,7 +343,9 @@ impl SkillKey {
 pub struct ThanksRecord {
     /// The user page the thanks was read from.
     pub page: String,
-    /// The revision it was read from: the owner's latest (the owner rule).
+    /// The owner's revision it was first read from. The text is always the owner's latest
+    /// (the owner rule), but a thanks the crawler already saw on the page keeps the
+    /// revision of that first sighting, so re-saving the page does not make it newer.
     pub revid: u64,
     /// The timestamp of that revision.
     pub timestamp: DateTime<Utc>,

@@ -42,7 +42,7 @@ pub struct UserRecord {
 }
 
 /// What a connection page was read for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ConnectionKind {
     /// A user page calling the thanks template.
     Thanks,

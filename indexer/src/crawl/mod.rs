@@ -20,13 +20,17 @@ use exchange::harvest::{PageHistory, Revision, harvest_page};
 use exchange::parse::{PROFILE_TEMPLATE, ProfileTemplate};
 use exchange::store::{DataDir, Snapshot, UserRecord};
 use exchange::taxonomy::Taxonomy;
-use exchange::wikitext::title::{NS_TEMPLATE, NS_USER, Title, normalize_user_name};
+use exchange::wikitext::title::{NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tracing::{info, warn};
 
 use crate::wiki::{Credentials, Politeness, Wiki};
+
+mod connections;
+
+use connections::{Connections, Scope};
 
 /// How far back an incremental crawl looks before the previous run started, so that
 /// changes saved while it ran (or under clock skew) are not missed.
@@ -721,9 +725,15 @@ async fn full(
     }
     let owners = collection.owners();
     let users = crawler.users(&owners).await?;
+    let everything = Scope {
+        thanks: true,
+        requests: true,
+    };
+    let connections = crawler.connections(previous, everything).await?;
     let found = Found {
         collection,
         users,
+        connections,
         aliases: &aliases,
         marks,
         mode: "full",
@@ -736,6 +746,7 @@ async fn full(
 struct Found<'a> {
     collection: Collection,
     users: HashMap<String, UserRecord>,
+    connections: Connections,
     aliases: &'a [String],
     marks: Marks,
     mode: &'static str,
@@ -750,6 +761,7 @@ async fn publish(
     let Found {
         mut collection,
         users,
+        connections,
         aliases,
         marks,
         mode,
@@ -777,6 +789,15 @@ async fn publish(
     let stats = collection.write(&mut builder, &|name| {
         users.get(name).is_some_and(|u| u.email)
     })?;
+    for (title, kind, revid) in &connections.pages {
+        builder.add_connection_page(title, *kind, *revid)?;
+    }
+    for thanks in &connections.thanks {
+        builder.add_thanks(thanks)?;
+    }
+    for request in &connections.requests {
+        builder.add_request(request)?;
+    }
     let generation = builder.publish()?;
     let added = after.keys().filter(|u| !before.contains_key(*u)).count() as u64;
     let removed = before.keys().filter(|u| !after.contains_key(*u)).count() as u64;
@@ -806,6 +827,8 @@ struct Changes {
     /// read again. Pages only others edited keep the owner's words from before.
     owner_or_log: HashSet<String>,
     users: BTreeSet<String>,
+    /// A User talk page changed: request markers may have come or gone.
+    talk_touched: bool,
     template_touched: bool,
     needs_full: bool,
 }
@@ -876,7 +899,9 @@ fn read_changes(
                 continue;
             };
             let ns = ns.unwrap_or(parsed.namespace);
-            if ns == NS_USER && parsed.namespace == NS_USER {
+            if ns == NS_USER_TALK || parsed.namespace == NS_USER_TALK {
+                changes.talk_touched = true;
+            } else if ns == NS_USER && parsed.namespace == NS_USER {
                 let editor = entry
                     .get("user")
                     .and_then(Value::as_str)
@@ -931,7 +956,10 @@ async fn incremental(
         ("list", "recentchanges|logevents".to_string()),
         ("rcstart", rfc3339(from)),
         ("rcdir", "newer".to_string()),
-        ("rcnamespace", format!("{NS_USER}|{NS_TEMPLATE}")),
+        (
+            "rcnamespace",
+            format!("{NS_USER}|{NS_USER_TALK}|{NS_TEMPLATE}"),
+        ),
         ("rcprop", "title|ids|timestamp|loginfo|user".to_string()),
         ("rctype", "edit|new|log".to_string()),
         ("rclimit", "max".to_string()),
@@ -993,7 +1021,18 @@ async fn incremental(
             changes.pages.insert(page.title.clone());
         }
     }
-    if changes.pages.is_empty() && changes.users.is_empty() {
+    // Thanks live on user pages, requests on talk pages: each list is read again only when
+    // a page of its namespace changed, and carried over otherwise.
+    let scope = Scope {
+        thanks: !changes.pages.is_empty(),
+        requests: changes.talk_touched,
+    };
+    let connections = if scope.thanks || scope.requests {
+        crawler.connections(Some(previous), scope).await?
+    } else {
+        connections::carried(previous).context("carrying connections over")?
+    };
+    if changes.pages.is_empty() && changes.users.is_empty() && !connections.changed {
         info!("nothing changed since {}", rfc3339(from));
         let summary = CrawlSummary {
             mode: "incremental",
@@ -1101,6 +1140,7 @@ async fn incremental(
     let found = Found {
         collection,
         users,
+        connections,
         aliases: &old_aliases,
         marks: changes.marks,
         mode: "incremental",
