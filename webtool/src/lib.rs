@@ -9,6 +9,7 @@ pub mod demo;
 pub mod i18n;
 pub mod pages;
 pub mod search_cache;
+pub mod server;
 pub mod state;
 
 use std::sync::Arc;

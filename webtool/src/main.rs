@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use exchange::store::DataDir;
 use tracing::info;
+use webtool::server::Limits;
 use webtool::state::{AppState, watch};
 
 /// Serves Capacity Exchange search, matching, statistics and the JSON API from the
@@ -32,6 +33,12 @@ struct Cli {
     /// cache off (the benchmark of uncached searches uses it).
     #[arg(long, value_name = "N", default_value_t = webtool::search_cache::CAPACITY, hide = true)]
     search_cache: usize,
+    /// Seconds a client has to send a request's headers before it is disconnected.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().header_read_timeout.as_secs(), hide = true)]
+    header_timeout_secs: u64,
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_connections, hide = true)]
+    max_connections: usize,
 }
 
 /// Threads for blocking work (searches, matching, loading a snapshot) per core.
@@ -81,10 +88,13 @@ async fn serve() -> Result<()> {
         .await
         .with_context(|| format!("listening on {address}"))?;
     info!("serving on http://{address}");
-    axum::serve(listener, webtool::router(state))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(cli.header_timeout_secs),
+        max_connections: cli.max_connections,
+    };
+    webtool::server::serve(listener, webtool::router(state), limits, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
+    Ok(())
 }
