@@ -408,6 +408,9 @@ pub struct Counted {
     /// When it happened, as far as the records tell: the earliest of them (for a thanks,
     /// its `date` when that is not later than the revision, else the revision's time).
     pub when: DateTime<Utc>,
+    /// When the wiki first recorded it: the earliest revision saying it. A thanks for an
+    /// exchange long ago is recorded now; "thanked this period" goes by this.
+    pub recorded: DateTime<Utc>,
 }
 
 /// What the records are worth once the rules are applied.
@@ -528,22 +531,24 @@ fn request_helper(page: &str) -> Option<String> {
     title.owner().and_then(normalize_user_name)
 }
 
-/// Keeps the earliest time per (helper, skill, learner) and sorts.
+/// Keeps the earliest times per (helper, skill, learner) and sorts.
 fn distinct(entries: impl Iterator<Item = Counted>) -> Vec<Counted> {
-    let mut earliest: BTreeMap<(String, SkillKey, String), DateTime<Utc>> = BTreeMap::new();
+    type Times = (DateTime<Utc>, DateTime<Utc>);
+    let mut earliest: BTreeMap<(String, SkillKey, String), Times> = BTreeMap::new();
     for c in entries {
-        let when = earliest
+        let times = earliest
             .entry((c.helper, c.skill, c.learner))
-            .or_insert(c.when);
-        *when = (*when).min(c.when);
+            .or_insert((c.when, c.recorded));
+        *times = (times.0.min(c.when), times.1.min(c.recorded));
     }
     earliest
         .into_iter()
-        .map(|((helper, skill, learner), when)| Counted {
+        .map(|((helper, skill, learner), (when, recorded))| Counted {
             helper,
             skill,
             learner,
             when,
+            recorded,
         })
         .collect()
 }
@@ -571,6 +576,7 @@ pub fn count(thanks: &[ThanksRecord], requests: &[RequestRecord]) -> Counts {
             skill: remember(&record.skill),
             learner,
             when: thanks_time(record),
+            recorded: record.timestamp,
         });
     }
     let mut counted_requests = Vec::new();
@@ -589,6 +595,7 @@ pub fn count(thanks: &[ThanksRecord], requests: &[RequestRecord]) -> Counts {
             skill: remember(&record.skill),
             learner,
             when: record.timestamp,
+            recorded: record.timestamp,
         });
     }
     Counts {

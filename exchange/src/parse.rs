@@ -46,7 +46,14 @@ pub const KNOWN_PARAMS: &[&str] = &[
     "contact",
     "bio",
     "status",
+    "recognition",
 ];
+
+/// What `recognition` reads as yes, folded: the usual switches and "yes" in the languages
+/// the template is documented in (es/pt, pt, fr, de, ar).
+const YES: &[&str] = &["yes", "true", "1", "si", "sim", "oui", "ja", "نعم"];
+/// What `recognition` reads as no, folded.
+const NO: &[&str] = &["no", "false", "0", "nao", "non", "nein", "لا"];
 
 /// Learning formats the template documents; others are kept with a warning.
 pub const KNOWN_FORMATS: &[&str] = &[
@@ -260,6 +267,18 @@ fn read_params(
                         Status::Active
                     }
                 };
+            }
+            "recognition" => {
+                // Naming someone in a report needs their clear yes: anything else is no.
+                let text = plain(param, value, warnings);
+                let key = fold(&text);
+                profile.recognition = YES.contains(&key.as_str());
+                if !key.is_empty() && !profile.recognition && !NO.contains(&key.as_str()) {
+                    w(
+                        warnings,
+                        format!("unknown value {text:?}: write yes or no; read as no"),
+                    );
+                }
             }
             _ if param.bytes().all(|b| b.is_ascii_digit()) => w(
                 warnings,

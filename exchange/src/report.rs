@@ -9,6 +9,11 @@
 //! So the statistics are computed with the snapshot's creation time as "now", and the
 //! report says when and from which snapshot it was made rather than when it was posted.
 //!
+//! People are named only where naming them is public already or their own choice: new
+//! profiles, possible group leaders, and, among the most thanked sharers of a period, only
+//! those whose profile says `recognition = yes` (the owner's opt-in; thankers cannot opt
+//! anyone in). Thanks and requests of everyone else are counted, never attributed.
+//!
 //! Text written by people (free-text skills, user names, and anything else that comes from
 //! a profile) is escaped by [`escape`] before it reaches the page, so that a skill typed as
 //! `}}{{delete}}` or `[[Category:X]]` shows as typed and cannot add markup, templates,
@@ -21,13 +26,15 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use minijinja::syntax::SyntaxConfig;
 use minijinja::value::ValueKind;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::connections::{self, ConnectionStats, SkillKey};
+use crate::geo::Region;
 use crate::languages;
 use crate::profile::SkillRef;
 use crate::stats::{self, Counts, Stats, Totals};
@@ -49,6 +56,12 @@ pub const MAX_LEADERS: usize = 10;
 pub const MAX_NEW_NAMES: usize = 200;
 /// Free-text candidates listed.
 pub const MAX_CANDIDATES: usize = 50;
+/// The period of "most thanked sharers" when there is no previous report to start from.
+pub const RECOGNITION_DAYS: i64 = 30;
+/// People named among the most thanked sharers of a period.
+pub const MAX_RECOGNISED: usize = 20;
+/// Skills named per person among the most thanked; the rest are counted.
+pub const MAX_RECOGNISED_SKILLS: usize = 10;
 
 const TEMPLATE_NAME: &str = "report.wikitext";
 const TEMPLATE: &str = include_str!("../templates/report.wikitext");
@@ -250,6 +263,31 @@ pub struct Baseline {
     pub regions: BTreeMap<String, usize>,
     /// Every profile's user name, sorted: who is new next time.
     pub users: Vec<String>,
+    /// Requests and thanks. `None` in records written before reports counted them, so
+    /// that the first report to count them shows no change rather than a jump from zero.
+    #[serde(default)]
+    pub connections: Option<ConnectionTotals>,
+}
+
+/// The totals of [`ConnectionStats`] a report compares with the next one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConnectionTotals {
+    pub requests: usize,
+    pub thanks: usize,
+    pub helpers_thanked: usize,
+    pub learners_thanking: usize,
+}
+
+impl ConnectionTotals {
+    pub fn of(stats: &ConnectionStats) -> ConnectionTotals {
+        ConnectionTotals {
+            requests: stats.requests,
+            thanks: stats.thanks,
+            helpers_thanked: stats.helpers_thanked,
+            learners_thanking: stats.learners_thanking,
+        }
+    }
 }
 
 impl Baseline {
@@ -276,6 +314,7 @@ impl Baseline {
                 .map(|r| (r.code.clone(), r.profiles))
                 .collect(),
             users,
+            connections: Some(ConnectionTotals::of(&stats.connections)),
         }
     }
 
@@ -398,6 +437,12 @@ pub struct ReportInput<'a> {
     pub users: &'a [String],
     /// The numbers of the previous report on the same page, if any.
     pub previous: Option<&'a Baseline>,
+    /// The thanks and requests that count (the ones `stats` was computed from): the
+    /// ranking of a period needs each exchange's time and people, which `stats` sums away.
+    pub connections: &'a connections::Counts,
+    /// The users whose profile says `recognition = yes`: the only people the report names
+    /// among the most thanked. Everyone else is counted, never named.
+    pub opted_in: &'a BTreeSet<String>,
     /// The web tool's address, for skill links ([`DEFAULT_WEBTOOL_URL`]).
     pub webtool_url: &'a str,
 }
@@ -473,6 +518,214 @@ fn language_label(code: &str) -> String {
     match languages::language(code) {
         Some(info) => format!("{} ({code})", info.name),
         None => code.to_string(),
+    }
+}
+
+/// A skill of the connection counts as a link, or words saying none was given.
+fn skill_cell(url: &str, skill: Option<&SkillRef>) -> Value {
+    match skill {
+        Some(skill) => safe(skill_link(url, skill)),
+        None => Value::from("no skill given"),
+    }
+}
+
+/// The skill a counted exchange was about, as first written (a taxonomy skill is shown by
+/// its label either way); `None` when no skill was given.
+fn counted_skill(counts: &connections::Counts, key: &SkillKey) -> Option<SkillRef> {
+    let unwritten = || match key {
+        SkillKey::Known(id) => Some(SkillRef::Known {
+            id: id.clone(),
+            label: id.clone(),
+        }),
+        SkillKey::Free(folded) => Some(SkillRef::Free {
+            text: folded.clone(),
+        }),
+        SkillKey::Unspecified => None,
+    };
+    counts.skill_ref(key).cloned().or_else(unwritten)
+}
+
+/// One person among the most thanked sharers of a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Recognised<'a> {
+    user: &'a str,
+    /// Counted thanks in the period: one per skill and thanker.
+    thanks: usize,
+    /// The skills they were thanked for, with their thanks, most first.
+    skills: Vec<(&'a SkillKey, usize)>,
+}
+
+/// Whether a counted exchange was recorded on the wiki in the period after `since`, up to
+/// `until` (a thanks written now for an exchange long ago belongs to this period).
+fn in_period(c: &connections::Counted, since: DateTime<Utc>, until: DateTime<Utc>) -> bool {
+    c.recorded > since && c.recorded <= until
+}
+
+/// The people of `opted_in` thanked in the period, most thanks first, then by name. Only
+/// they: this is the one place the report names people for their thanks, and naming is
+/// the owner's choice (`recognition = yes`), not the thankers'.
+fn most_thanked<'a>(
+    counts: &'a connections::Counts,
+    opted_in: &BTreeSet<String>,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<Recognised<'a>> {
+    let mut per: BTreeMap<&str, BTreeMap<&SkillKey, usize>> = BTreeMap::new();
+    for c in counts
+        .thanks
+        .iter()
+        .filter(|c| in_period(c, since, until) && opted_in.contains(c.helper.as_str()))
+    {
+        *per.entry(c.helper.as_str())
+            .or_default()
+            .entry(&c.skill)
+            .or_default() += 1;
+    }
+    let mut out: Vec<Recognised> = per
+        .into_iter()
+        .map(|(user, skills)| {
+            let mut skills: Vec<(&SkillKey, usize)> = skills.into_iter().collect();
+            skills.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            Recognised {
+                user,
+                thanks: skills.iter().map(|(_, n)| n).sum(),
+                skills,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.thanks.cmp(&a.thanks).then_with(|| a.user.cmp(b.user)));
+    out
+}
+
+/// The "Connections" part: totals with their change, then per skill, region, language
+/// and month, from the statistics.
+fn connections_context(stats: &Stats, prev: Option<&Baseline>, url: &str) -> Value {
+    let c = &stats.connections;
+    let before = prev.and_then(|b| b.connections);
+    let row = |label: &'static str, now: usize, before: Option<usize>| {
+        context! { label => label, now => now, before => before, change => change(now, before) }
+    };
+    let totals = vec![
+        row("Requests made", c.requests, before.map(|b| b.requests)),
+        row("Exchanges thanked", c.thanks, before.map(|b| b.thanks)),
+        row(
+            "People thanked",
+            c.helpers_thanked,
+            before.map(|b| b.helpers_thanked),
+        ),
+        row(
+            "People who thanked",
+            c.learners_thanking,
+            before.map(|b| b.learners_thanking),
+        ),
+    ];
+    let skills: Vec<Value> = c
+        .per_skill
+        .iter()
+        .take(TOP)
+        .map(|s| {
+            let skill = match (&s.id, &s.text) {
+                (Some(id), _) => Some(SkillRef::Known {
+                    id: id.clone(),
+                    label: id.clone(),
+                }),
+                (None, Some(text)) => Some(SkillRef::Free { text: text.clone() }),
+                (None, None) => None,
+            };
+            context! { skill => skill_cell(url, skill.as_ref()), requests => s.requests,
+            thanks => s.thanks }
+        })
+        .collect();
+    let regions: Vec<Value> = c
+        .per_region
+        .iter()
+        .map(|r| {
+            let name = Region::from_code(&r.key)
+                .map_or_else(|| r.key.clone(), |r| r.english_name().to_string());
+            context! { code => r.key.clone(), name => name, requests => r.requests,
+            thanks => r.thanks }
+        })
+        .collect();
+    let languages: Vec<Value> = c
+        .per_language
+        .iter()
+        .take(TOP)
+        .map(|l| context! { name => language_label(&l.key), requests => l.requests, thanks => l.thanks })
+        .collect();
+    let months: Vec<Value> = c
+        .per_month
+        .iter()
+        .map(|m| context! { month => m.key.clone(), requests => m.requests, thanks => m.thanks })
+        .collect();
+    context! {
+        any => c.requests + c.thanks > 0,
+        compared => before.is_some(),
+        totals => totals,
+        skills => skills,
+        skills_total => c.per_skill.len(),
+        regions => regions,
+        languages => languages,
+        languages_total => c.per_language.len(),
+        language_level => connections::STATS_LANGUAGE_LEVEL,
+        months => months,
+    }
+}
+
+/// The "Most thanked sharers of the period" part. The period runs from the previous
+/// report's snapshot (or [`RECOGNITION_DAYS`] before this one, for a first report) to this
+/// snapshot, so one snapshot and one baseline always give the same names.
+fn period_context(input: &ReportInput, url: &str) -> Value {
+    let until = input.stats.as_of;
+    let since = input
+        .previous
+        .map_or(until - Duration::days(RECOGNITION_DAYS), |b| b.as_of);
+    let counts = input.connections;
+    let thanked: Vec<&connections::Counted> = counts
+        .thanks
+        .iter()
+        .filter(|c| in_period(c, since, until))
+        .collect();
+    let people = thanked
+        .iter()
+        .map(|c| c.helper.as_str())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let ranking = most_thanked(counts, input.opted_in, since, until);
+    let named: Vec<Value> = ranking
+        .iter()
+        .take(MAX_RECOGNISED)
+        .map(|r| {
+            let mut skills = r
+                .skills
+                .iter()
+                .take(MAX_RECOGNISED_SKILLS)
+                .map(|(key, n)| {
+                    let skill = match counted_skill(counts, key) {
+                        Some(skill) => skill_link(url, &skill),
+                        None => "no skill given".to_string(),
+                    };
+                    format!("{skill} ({n})")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            if r.skills.len() > MAX_RECOGNISED_SKILLS {
+                skills.push_str(&format!(
+                    " and {} more",
+                    r.skills.len() - MAX_RECOGNISED_SKILLS
+                ));
+            }
+            context! { user => safe(user_link(r.user)), thanks => r.thanks, skills => safe(skills) }
+        })
+        .collect();
+    context! {
+        since => safe(date(since)),
+        until => safe(date(until)),
+        from_previous => input.previous.is_some(),
+        days => RECOGNITION_DAYS,
+        thanks => thanked.len(),
+        people => people,
+        named => named,
+        named_total => ranking.len(),
     }
 }
 
@@ -659,6 +912,8 @@ pub fn render(input: &ReportInput) -> Result<String, ReportError> {
         left => left,
         candidates => candidates,
         candidates_total => stats.taxonomy_candidates.len(),
+        connections => connections_context(stats, prev, url),
+        period => period_context(input, url),
     };
     let text = environment()?.get_template(TEMPLATE_NAME)?.render(ctx)?;
     // MediaWiki drops trailing white space when it saves a page; so do we, so that the text
@@ -671,11 +926,11 @@ pub fn render(input: &ReportInput) -> Result<String, ReportError> {
 // ---------------------------------------------------------------------------------------
 
 /// The columns of the tabular export: name, type, English title.
-pub const TAB_FIELDS: [(&str, &str, &str); 9] = [
+pub const TAB_FIELDS: [(&str, &str, &str); 11] = [
     (
         "group",
         "string",
-        "Group: total, region, language, category or skill",
+        "Group: total, region, language, category, skill or month",
     ),
     ("id", "string", "Code or id"),
     ("label", "string", "Name"),
@@ -693,17 +948,43 @@ pub const TAB_FIELDS: [(&str, &str, &str); 9] = [
         "number",
         "Active wanters no active offerer shares a language with",
     ),
+    (
+        "requests",
+        "number",
+        "Requests for help made (for a language: to people who speak it at level 2 or more)",
+    ),
+    (
+        "thanks",
+        "number",
+        "Exchanges thanked (for a language: people thanked who speak it at level 2 or more)",
+    ),
 ];
 
 /// The aggregate numbers as a Commons tabular-data page (the JSON of a `Data:….tab` page,
 /// released under CC0): one row per total, region, language, root category and taxonomy
-/// skill, with the counts that apply to each row's group and `null` elsewhere. A
-/// category's counts include its sub-skills (people counted once); a skill's are the people
-/// who named that skill, as on the statistics page. Free text is not exported: it is
-/// people's own words, and candidates are in the wikitext report.
+/// skill, and one per month with requests or thanks, with the counts that apply to each
+/// row's group and `null` elsewhere. A category's counts include its sub-skills (people
+/// counted once); a skill's are the people who named that skill, as on the statistics
+/// page. Requests and thanks are those of `stats.connections` (none per category). Free
+/// text is not exported: it is people's own words, and candidates are in the wikitext
+/// report.
 pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json::Value {
     let n = |v: usize| json!(v);
     let mut data: Vec<serde_json::Value> = Vec::new();
+    let c = &stats.connections;
+    // Requests and thanks per key, a group without any being zero.
+    let by_key = |rows: &[connections::GroupConnections]| -> BTreeMap<String, (usize, usize)> {
+        rows.iter()
+            .map(|r| (r.key.clone(), (r.requests, r.thanks)))
+            .collect()
+    };
+    let (region_connections, language_connections) =
+        (by_key(&c.per_region), by_key(&c.per_language));
+    let skill_connections: BTreeMap<&str, (usize, usize)> = c
+        .per_skill
+        .iter()
+        .filter_map(|s| s.id.as_deref().map(|id| (id, (s.requests, s.thanks))))
+        .collect();
     let t = &stats.totals;
     data.push(json!([
         "total",
@@ -714,9 +995,12 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
         null,
         null,
         null,
-        null
+        null,
+        n(c.requests),
+        n(c.thanks)
     ]));
     for r in &stats.regions {
+        let (requests, thanks) = region_connections.get(&r.code).copied().unwrap_or_default();
         data.push(json!([
             "region",
             r.code,
@@ -726,11 +1010,17 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
             null,
             null,
             null,
-            null
+            null,
+            n(requests),
+            n(thanks)
         ]));
     }
     for l in &stats.languages {
         let name = l.name.clone().unwrap_or_else(|| l.code.clone());
+        let (requests, thanks) = language_connections
+            .get(&l.code)
+            .copied()
+            .unwrap_or_default();
         data.push(json!([
             "language",
             l.code,
@@ -740,7 +1030,9 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
             null,
             null,
             null,
-            null
+            null,
+            n(requests),
+            n(thanks)
         ]));
     }
     for r in &stats.roots {
@@ -753,6 +1045,8 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
             n(r.counts.offers),
             n(r.counts.wants),
             n(r.counts.knows),
+            null,
+            null,
             null
         ]));
     }
@@ -762,6 +1056,10 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
         .filter_map(|u| u.skill.id().map(|id| (id, u.unmet)))
         .collect();
     for s in &stats.skills {
+        let (requests, thanks) = skill_connections
+            .get(s.id.as_str())
+            .copied()
+            .unwrap_or_default();
         data.push(json!([
             "skill",
             s.id,
@@ -771,7 +1069,24 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
             n(s.counts.offers),
             n(s.counts.wants),
             n(s.counts.knows),
-            n(unmet.get(s.id.as_str()).copied().unwrap_or(0))
+            n(unmet.get(s.id.as_str()).copied().unwrap_or(0)),
+            n(requests),
+            n(thanks)
+        ]));
+    }
+    for m in &c.per_month {
+        data.push(json!([
+            "month",
+            m.key,
+            m.key,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            n(m.requests),
+            n(m.thanks)
         ]));
     }
     let fields: Vec<serde_json::Value> = TAB_FIELDS
@@ -782,7 +1097,7 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
         "license": "CC0-1.0",
         "description": {
             "en": format!(
-                "Capacity Exchange: profiles, skills offered and wanted, by region and language ({} UTC)",
+                "Capacity Exchange: profiles, skills offered and wanted, requests and thanks, by region and language ({} UTC)",
                 stats.as_of.format("%Y-%m-%d")
             ),
         },
@@ -801,6 +1116,7 @@ pub fn tabular(stats: &Stats, generation: &str, webtool_url: &str) -> serde_json
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connections::{RequestRecord, ThanksRecord};
     use crate::profile::{LanguageSkill, Level, Profile};
     use chrono::TimeZone;
 
@@ -846,17 +1162,79 @@ mod tests {
     }
 
     fn report(profiles: &[Profile], previous: Option<&Baseline>) -> (String, Stats) {
-        let stats = stats::compute(profiles, &Default::default(), Taxonomy::bundled(), now());
+        report_with(profiles, previous, &connections::Counts::default())
+    }
+
+    /// The report of `profiles` with the thanks and requests of `counts`; people whose
+    /// profile says `recognition = yes` are the opted-in ones, as the indexer finds them.
+    fn report_with(
+        profiles: &[Profile],
+        previous: Option<&Baseline>,
+        counts: &connections::Counts,
+    ) -> (String, Stats) {
+        let stats = stats::compute(profiles, counts, Taxonomy::bundled(), now());
         let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
+        let opted_in: BTreeSet<String> = profiles
+            .iter()
+            .filter(|p| p.recognition)
+            .map(|p| p.user.clone())
+            .collect();
         let text = render(&ReportInput {
             stats: &stats,
             generation: "20260301T120000.000Z-abcd",
             users: &users,
             previous,
             webtool_url: DEFAULT_WEBTOOL_URL,
+            connections: counts,
+            opted_in: &opted_in,
         })
         .unwrap();
         (text, stats)
+    }
+
+    fn days_ago(days: i64) -> DateTime<Utc> {
+        now() - Duration::days(days)
+    }
+
+    /// A thanks from `thanker`'s own user page, saved `at`, from an old account.
+    fn thanks(
+        thanker: &str,
+        thanked: &str,
+        skill: Option<SkillRef>,
+        at: DateTime<Utc>,
+    ) -> ThanksRecord {
+        ThanksRecord {
+            page: format!("User:{thanker}"),
+            revid: 1,
+            timestamp: at,
+            thanker: thanker.into(),
+            thanker_registered: None,
+            thanked: thanked.into(),
+            skill,
+            date: None,
+            note: None,
+        }
+    }
+
+    /// A request marker added by `requester` on `helper`'s talk page `at`.
+    fn request(
+        requester: &str,
+        helper: &str,
+        skill: Option<SkillRef>,
+        at: DateTime<Utc>,
+    ) -> RequestRecord {
+        RequestRecord {
+            page: format!("User talk:{helper}"),
+            revid: 1,
+            timestamp: at,
+            requester: requester.into(),
+            skill,
+        }
+    }
+
+    fn opted_in(mut p: Profile) -> Profile {
+        p.recognition = true;
+        p
     }
 
     #[test]
@@ -1100,7 +1478,15 @@ mod tests {
             person("Bia", &[known(&id)], &[], "es"),
             person("Caio", &[], &[known(&id)], "ar"),
         ];
-        let stats = stats::compute(&profiles, &Default::default(), Taxonomy::bundled(), now());
+        let counts = connections::count(
+            &[
+                thanks("Bia", "Ana", Some(known(&id)), days_ago(40)),
+                thanks("Caio", "Ana", Some(known(&id)), days_ago(3)),
+                thanks("Caio", "Ana", Some(free("Knitting")), days_ago(3)),
+            ],
+            &[request("Caio", "Ana", Some(known(&id)), days_ago(5))],
+        );
+        let stats = stats::compute(&profiles, &counts, Taxonomy::bundled(), now());
         let tab = tabular(&stats, "gen-1", DEFAULT_WEBTOOL_URL);
         assert_eq!(tab["license"], "CC0-1.0");
         assert!(tab["description"]["en"].is_string());
@@ -1128,6 +1514,7 @@ mod tests {
                 + stats.languages.len()
                 + stats.roots.len()
                 + stats.skills.len()
+                + stats.connections.per_month.len()
         );
         let column = |name: &str| TAB_FIELDS.iter().position(|f| f.0 == name).unwrap();
         for row in data {
@@ -1171,5 +1558,231 @@ mod tests {
                 root.counts.wants
             );
         }
+        // Requests and thanks: free text only in the totals, languages at level 2 or more.
+        let total = find("total", "all");
+        assert_eq!(
+            (
+                total[column("requests")].clone(),
+                total[column("thanks")].clone()
+            ),
+            (json!(1), json!(3))
+        );
+        assert_eq!(row[column("requests")], 1);
+        assert_eq!(row[column("thanks")], 2);
+        assert_eq!(find("region", "LAC")[column("thanks")], 3);
+        assert_eq!(find("language", "pt")[column("thanks")], 3);
+        assert_eq!(find("language", "es")[column("thanks")], 0);
+        assert!(find("category", &stats.roots[0].id)[column("thanks")].is_null());
+        let months: Vec<(&str, u64)> = data
+            .iter()
+            .filter(|r| r[0] == "month")
+            .map(|r| {
+                (
+                    r[1].as_str().unwrap(),
+                    r[column("thanks")].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(months, [("2026-01", 1), ("2026-02", 2)]);
+    }
+
+    #[test]
+    fn only_opted_in_people_are_named_among_the_most_thanked() {
+        let (id, _) = some_skill();
+        let profiles = vec![
+            opted_in(person("Ana", &[], &[], "pt")),
+            person("Bia", &[], &[], "pt"),
+            person("Caio", &[], &[], "pt"),
+        ];
+        // Bia, not opted in, is the most thanked of all; the thankers never opted in either.
+        let mut records = vec![thanks("Thanker One", "Ana", Some(known(&id)), days_ago(2))];
+        for thanker in ["Thanker One", "Thanker Two", "Thanker Three"] {
+            records.push(thanks(thanker, "Bia", Some(known(&id)), days_ago(2)));
+        }
+        records.push(thanks(
+            "Thanker Two",
+            "Nobody With A Profile",
+            None,
+            days_ago(1),
+        ));
+        let counts = connections::count(&records, &[request("Caio", "Bia", None, days_ago(2))]);
+        let (text, stats) = report_with(&profiles, None, &counts);
+        assert_eq!(stats.connections.thanks, 5);
+        assert!(text.contains("| [[User:Ana|Ana]] || 1 || "), "{text}");
+        for never in ["Bia", "Caio", "Thanker", "Nobody With A Profile"] {
+            assert!(!text.contains(never), "{never} named in\n{text}");
+        }
+        assert!(text.contains("recognition = yes"), "{text}");
+        assert!(
+            text.contains("In this period 5 exchanges were thanked, for 3 people."),
+            "{text}"
+        );
+        // Nobody opted in: nobody named, everyone counted.
+        let profiles: Vec<Profile> = profiles
+            .into_iter()
+            .map(|mut p| {
+                p.recognition = false;
+                p
+            })
+            .collect();
+        let (text, _) = report_with(&profiles, None, &counts);
+        assert!(!text.contains("[[User:"), "{text}");
+        assert!(
+            text.contains("Nobody who asked to be named was thanked in this period."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn the_period_runs_from_the_previous_report_or_thirty_days_back() {
+        let (id, _) = some_skill();
+        let lua = || Some(known(&id));
+        let records = vec![
+            thanks("T1", "Ana", lua(), days_ago(45)),
+            thanks("T2", "Ana", lua(), days_ago(RECOGNITION_DAYS)),
+            thanks("T3", "Ana", lua(), days_ago(20)),
+            thanks("T4", "Ana", Some(free("Knitting")), days_ago(5)),
+            thanks("T5", "Ana", lua(), now()),
+            thanks("T6", "Bia", lua(), days_ago(40)),
+        ];
+        let counts = connections::count(&records, &[]);
+        let everyone: BTreeSet<String> = ["Ana".to_string(), "Bia".to_string()].into();
+        let ranked = |since| -> Vec<(String, usize, usize)> {
+            most_thanked(&counts, &everyone, since, now())
+                .iter()
+                .map(|r| (r.user.to_string(), r.thanks, r.skills.len()))
+                .collect()
+        };
+        // After `since`, up to and including the snapshot's time.
+        assert_eq!(ranked(days_ago(RECOGNITION_DAYS)), [("Ana".into(), 3, 2)]);
+        assert_eq!(
+            ranked(days_ago(50)),
+            [("Ana".into(), 5, 2), ("Bia".into(), 1, 1)]
+        );
+        assert!(ranked(now()).is_empty());
+
+        let profiles = vec![
+            opted_in(person("Ana", &[], &[], "pt")),
+            opted_in(person("Bia", &[], &[], "pt")),
+        ];
+        // No previous report: the 30 days before the snapshot.
+        let (text, _) = report_with(&profiles, None, &counts);
+        assert!(text.contains("from 2026-01-30 12:00 UTC to 2026-03-01 12:00 UTC (the 30 days before the snapshot)"), "{text}");
+        assert!(text.contains("| [[User:Ana|Ana]] || 3 || "), "{text}");
+        assert!(!text.contains("[[User:Bia|Bia]]"), "{text}");
+        // Since the previous report's snapshot, however long ago.
+        let stats = stats::compute(&profiles, &counts, Taxonomy::bundled(), days_ago(50));
+        let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
+        let baseline = Baseline::new(&stats, "gen-1", &users);
+        let (text, _) = report_with(&profiles, Some(&baseline), &counts);
+        assert!(text.contains("(since the previous report)"), "{text}");
+        let ana = format!(
+            "| [[User:Ana|Ana]] || 5 || {} (4), {} (1)\n",
+            skill_link(DEFAULT_WEBTOOL_URL, &known(&id)),
+            skill_link(DEFAULT_WEBTOOL_URL, &free("Knitting"))
+        );
+        assert!(text.contains(&ana), "{ana} not in\n{text}");
+        assert!(text.contains("|-\n| [[User:Bia|Bia]] || 1 || "), "{text}");
+        assert!(text.find("[[User:Ana|").unwrap() < text.find("[[User:Bia|").unwrap());
+    }
+
+    #[test]
+    fn connection_totals_and_their_change_since_the_previous_report() {
+        let (id, _) = some_skill();
+        let profiles = vec![
+            person("Ana", &[known(&id)], &[], "pt"),
+            person("Bia", &[], &[], "es"),
+        ];
+        let first = connections::count(
+            &[thanks("Bia", "Ana", Some(known(&id)), days_ago(10))],
+            &[request("Bia", "Ana", Some(known(&id)), days_ago(12))],
+        );
+        let stats1 = stats::compute(&profiles, &first, Taxonomy::bundled(), days_ago(7));
+        let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
+        let baseline = Baseline::new(&stats1, "gen-1", &users);
+        assert_eq!(
+            baseline.connections,
+            Some(ConnectionTotals {
+                requests: 1,
+                thanks: 1,
+                helpers_thanked: 1,
+                learners_thanking: 1
+            })
+        );
+
+        let second = connections::count(
+            &[
+                thanks("Bia", "Ana", Some(known(&id)), days_ago(10)),
+                thanks("Caio", "Ana", Some(known(&id)), days_ago(2)),
+                thanks("Caio", "Bia", None, days_ago(2)),
+            ],
+            &[
+                request("Bia", "Ana", Some(known(&id)), days_ago(12)),
+                request("Caio", "Ana", Some(free("Knitting")), days_ago(1)),
+                request("Dora", "Ana", Some(known(&id)), days_ago(1)),
+            ],
+        );
+        let (text, _) = report_with(&profiles, Some(&baseline), &second);
+        for row in [
+            "| Requests made || 3 || 1 || data-sort-value=\"2\" | +2\n",
+            "| Exchanges thanked || 3 || 1 || data-sort-value=\"2\" | +2\n",
+            "| People thanked || 2 || 1 || data-sort-value=\"1\" | +1\n",
+            "| People who thanked || 2 || 1 || data-sort-value=\"1\" | +1\n",
+        ] {
+            assert!(text.contains(row), "{row} not in\n{text}");
+        }
+        // Per skill, region, language and month.
+        let lua = format!(
+            "| {} || 2 || 2\n",
+            skill_link(DEFAULT_WEBTOOL_URL, &known(&id))
+        );
+        assert!(text.contains(&lua), "{lua} not in\n{text}");
+        assert!(
+            text.contains(&format!(
+                "| {} || 1 || 0\n",
+                skill_link(DEFAULT_WEBTOOL_URL, &free("Knitting"))
+            )),
+            "{text}"
+        );
+        assert!(text.contains("| no skill given || 0 || 1\n"), "{text}");
+        assert!(
+            text.contains("search?region=LAC Latin America and the Caribbean] || 3 || 3\n"),
+            "{text}"
+        );
+        assert!(text.contains("| Portuguese (pt) || 3 || 2\n"), "{text}");
+        assert!(text.contains("| Spanish (es) || 0 || 1\n"), "{text}");
+        assert!(text.contains("| 2026-02 || 3 || 3\n"), "{text}");
+        assert_eq!(text.matches("\n{|").count(), text.matches("\n|}").count());
+
+        // A first report shows the numbers without a change.
+        let (text, _) = report_with(&profiles, None, &second);
+        assert!(text.contains("| Requests made || 3\n"), "{text}");
+        // A record written before connections were counted: read, and no change shown.
+        let mut json = serde_json::to_value(&baseline).unwrap();
+        json.as_object_mut().unwrap().remove("connections");
+        let old: Baseline = serde_json::from_value(json).unwrap();
+        assert_eq!(old.connections, None);
+        let (text, _) = report_with(&profiles, Some(&old), &second);
+        assert!(text.contains("| Requests made || 3\n"), "{text}");
+        assert!(text.contains("did not count connections yet"), "{text}");
+        assert!(
+            text.contains("| All profiles || 2 || 2 || data-sort-value=\"0\" | 0\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_report_without_connections_says_so() {
+        let (text, _) = report(&[person("Ana", &[], &[], "pt")], None);
+        assert!(text.contains("| Requests made || 0\n"), "{text}");
+        assert!(
+            text.contains("Nobody has asked for help or thanked anyone"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Nobody who asked to be named was thanked"),
+            "{text}"
+        );
+        assert!(!text.contains("=== Connections by skill ==="), "{text}");
     }
 }

@@ -49,6 +49,8 @@ pub struct ProfileInput {
     pub contact: Vec<String>,
     pub bio: String,
     pub status: Status,
+    /// The opt-in to be named among the most thanked sharers in on-wiki reports.
+    pub recognition: bool,
 }
 
 /// Why an input cannot be written as given. Each names the template parameter it concerns,
@@ -158,6 +160,8 @@ pub fn write(input: &ProfileInput) -> Result<String, InvalidProfile> {
                 Status::Active => "active".to_string(),
                 Status::Paused => "paused".to_string(),
             },
+            // Written either way, so the person reading their page sees the choice made.
+            "recognition" => if input.recognition { "yes" } else { "no" }.to_string(),
             // KNOWN_PARAMS and this match are kept together by the round-trip tests.
             _ => String::new(),
         };
@@ -446,7 +450,8 @@ mod tests {
         assert_eq!(lines[4], "| languages    = pt-N, en-3");
         assert_eq!(lines[6], "| timezone     = America/Sao_Paulo");
         assert_eq!(lines[13], "| status       = active");
-        assert_eq!(lines[14], "}}");
+        assert_eq!(lines[14], "| recognition  = no");
+        assert_eq!(lines[15], "}}");
         assert_eq!(lines.len(), KNOWN_PARAMS.len() + 2);
     }
 

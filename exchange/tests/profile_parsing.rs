@@ -616,6 +616,48 @@ fn status_is_active_or_paused_and_unknown_reads_as_active() {
 }
 
 #[test]
+fn recognition_is_an_explicit_yes_and_anything_else_reads_as_no() {
+    for (written, recognised, warn) in [
+        ("yes", true, false),
+        ("YES", true, false),
+        ("true", true, false),
+        ("1", true, false),
+        ("sí", true, false),
+        ("Sim", true, false),
+        ("oui", true, false),
+        ("ja", true, false),
+        ("نعم", true, false),
+        ("[[yes]]", true, false),
+        ("no", false, false),
+        ("false", false, false),
+        ("0", false, false),
+        ("não", false, false),
+        ("non", false, false),
+        ("nein", false, false),
+        ("لا", false, false),
+        ("", false, false),
+        ("<!-- yes -->", false, false),
+        ("maybe", false, true),
+        ("yes please", false, true),
+    ] {
+        let (p, warnings) = with_params(&format!("| recognition = {written}"));
+        assert_eq!(p.recognition, recognised, "{written:?}");
+        assert_eq!(
+            warned(&warnings, "recognition"),
+            warn,
+            "{written:?}: {warnings:?}"
+        );
+    }
+    let (_, warnings) = with_params("| recognition = Perhaps");
+    assert!(
+        warnings.iter().any(|w| w.message.contains("\"Perhaps\"")),
+        "the warning names the value: {warnings:?}"
+    );
+    let (p, _) = with_params("| offers = Lua");
+    assert!(!p.recognition, "missing recognition");
+}
+
+#[test]
 fn formats_and_contact_keywords_are_normalised() {
     let (p, warnings) = with_params(
         "| formats = Mentoring, one-to-one, One to one, WORKSHOP, in person\n\

@@ -227,6 +227,7 @@ fn generate(rng: &mut ChaCha8Rng, taxonomy: &Taxonomy) -> ProfileInput {
         } else {
             Status::Active
         },
+        recognition: rng.random_bool(0.3),
     }
 }
 
@@ -334,6 +335,7 @@ fn expected_profile(input: &ProfileInput, taxonomy: &Taxonomy) -> Profile {
     p.availability = optional(&input.availability);
     p.bio = optional(&input.bio);
     p.status = input.status;
+    p.recognition = input.recognition;
     p
 }
 
@@ -524,4 +526,25 @@ fn the_builder_preload_page_is_its_parameter() {
         preloaded.replace_range(start..end, "");
     }
     assert_eq!(preloaded.trim_end(), wikitext);
+}
+
+#[test]
+fn recognition_is_written_as_yes_or_no_and_reads_back() {
+    for recognition in [true, false] {
+        let input = ProfileInput {
+            offers: vec!["Lua".into()],
+            recognition,
+            ..ProfileInput::default()
+        };
+        let wikitext = write(&input).unwrap();
+        let word = if recognition { "yes" } else { "no" };
+        assert!(
+            wikitext.contains(&format!("| recognition  = {word}\n")),
+            "{wikitext}"
+        );
+        assert_eq!(
+            read_back(&wikitext, Taxonomy::bundled()).recognition,
+            recognition
+        );
+    }
 }

@@ -7,10 +7,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
+use exchange::connections::{
+    THANKS_PRELOAD_PAGE, THANKS_TEMPLATE, TemplateNames, Thanks, parse_thanks,
+};
 use exchange::parse::{
     KNOWN_CONTACTS, KNOWN_FORMATS, KNOWN_PARAMS, PageContext, ProfileTemplate, items, parse_page,
 };
-use exchange::profile::Status;
+use exchange::profile::{SkillRef, Status};
 use exchange::taxonomy::Taxonomy;
 use serde_json::Value;
 
@@ -53,8 +57,10 @@ fn templatedata() -> Value {
 
 /// The message each parameter's label comes from: the profile builder's field labels, so
 /// that VisualEditor's template dialog and the web tool's form use the same words.
-fn builder_label_key(param: &str) -> &'static str {
-    match param {
+/// `recognition` has none: the builder asks for it with a checkbox whose label is a whole
+/// sentence, too long for a parameter's name, so its labels are the TemplateData's own.
+fn builder_label_key(param: &str) -> Option<&'static str> {
+    Some(match param {
         "offers" => "capx-builder-offers-legend",
         "wants" => "capx-builder-wants-legend",
         "knows" => "capx-builder-knows-legend",
@@ -68,8 +74,9 @@ fn builder_label_key(param: &str) -> &'static str {
         "contact" => "capx-builder-contact-legend",
         "bio" => "capx-builder-bio",
         "status" => "capx-builder-status-legend",
+        "recognition" => return None,
         other => panic!("no label for {other}"),
-    }
+    })
 }
 
 #[test]
@@ -121,12 +128,17 @@ fn templatedata_is_translated_with_the_web_tools_words() {
     }
     for (name, param) in data["params"].as_object().unwrap() {
         for lang in LANGUAGES {
-            assert_eq!(
-                param["label"][lang].as_str(),
-                Some(message(&all, lang, builder_label_key(name)).as_str()),
-                "{name}: the {lang} label is not the builder's ({})",
-                builder_label_key(name)
-            );
+            match builder_label_key(name) {
+                Some(key) => assert_eq!(
+                    param["label"][lang].as_str(),
+                    Some(message(&all, lang, key).as_str()),
+                    "{name}: the {lang} label is not the builder's ({key})"
+                ),
+                None => assert!(
+                    !param["label"][lang].as_str().unwrap_or_default().is_empty(),
+                    "{name} has no {lang} label"
+                ),
+            }
             let description = param["description"][lang].as_str().unwrap_or_default();
             assert!(!description.is_empty(), "{name} has no {lang} description");
             let keywords = match name.as_str() {
@@ -516,5 +528,100 @@ fn the_module_knows_the_keywords_the_reader_knows() {
         };
         assert_eq!(read, [keyword.as_str()], "{alias}");
         assert!(parsed.warnings.is_empty(), "{alias}: {:?}", parsed.warnings);
+    }
+}
+
+// --- The thanks preload: the web tool's "thank this person" link ---------------------------
+
+/// The file in `wiki/` of a page of the thanks template (`Template:Capacity Exchange
+/// thanks/preload` → `Capacity_Exchange_thanks.preload.wikitext`).
+fn thanks_subpage_file(title: &str) -> String {
+    let (template, subpage) = title.split_once('/').expect("a subpage of the template");
+    assert_eq!(template, format!("Template:{THANKS_TEMPLATE}"));
+    format!(
+        "wiki/{}.{subpage}.wikitext",
+        THANKS_TEMPLATE.replace(' ', "_")
+    )
+}
+
+/// What MediaWiki puts in the edit form for `preload=page` and `preloadparams[]=params`:
+/// `$1`, `$2`… replaced, the `<noinclude>` parts left out, `<includeonly>` tags dropped.
+fn preloaded(page: &str, params: &[&str]) -> String {
+    let mut text = page.to_string();
+    while let Some(start) = text.find("<noinclude>") {
+        let end = text[start..]
+            .find("</noinclude>")
+            .map_or(text.len(), |e| start + e + "</noinclude>".len());
+        text.replace_range(start..end, "");
+    }
+    let text = text
+        .replace("<includeonly>", "")
+        .replace("</includeonly>", "");
+    // From the last, so that `$1` does not eat the start of `$10`.
+    params
+        .iter()
+        .enumerate()
+        .rev()
+        .fold(text, |text, (i, value)| {
+            text.replace(&format!("${}", i + 1), value)
+        })
+}
+
+#[test]
+fn the_thanks_preload_is_one_call_with_user_skill_and_date() {
+    let page = repo_file(&thanks_subpage_file(THANKS_PRELOAD_PAGE));
+    assert_eq!(
+        preloaded(&page, &["$1", "$2", "$3"]).trim_end(),
+        "{{Capacity Exchange thanks|user=$1|skill=$2|date=$3|note=}}"
+    );
+}
+
+#[test]
+fn the_thanks_preload_filled_in_reads_back_as_the_thanks_meant() {
+    let page = repo_file(&thanks_subpage_file(THANKS_PRELOAD_PAGE));
+    let taxonomy = Taxonomy::bundled();
+    let lua = taxonomy.resolve("Lua").expect("the taxonomy knows Lua");
+    let lua = SkillRef::Known {
+        id: lua.id.clone(),
+        label: taxonomy.label(lua, "en").to_string(),
+    };
+    let date = NaiveDate::from_ymd_opt(2026, 3, 1);
+    for (params, user, skill, date) in [
+        (
+            ["Ana Souza", "lua-modules", "2026-03-01"],
+            "Ana Souza",
+            Some(lua.clone()),
+            date,
+        ),
+        (
+            ["ana_souza", "Módulos Lua", "2026-03-01"],
+            "Ana souza",
+            Some(lua.clone()),
+            date,
+        ),
+        (["محمد", "وحدات لوا", "2026-03-01"], "محمد", Some(lua), date),
+        (
+            ["Bruno Díaz", "Bread baking", ""],
+            "Bruno Díaz",
+            Some(SkillRef::Free {
+                text: "Bread baking".into(),
+            }),
+            None,
+        ),
+        (["Carla", "", ""], "Carla", None, None),
+    ] {
+        let text = preloaded(&page, &params);
+        let parsed = parse_thanks(&text, &TemplateNames::thanks(), taxonomy);
+        assert!(parsed.warnings.is_empty(), "{text}: {:?}", parsed.warnings);
+        assert_eq!(
+            parsed.thanks,
+            [Thanks {
+                user: user.to_string(),
+                skill,
+                date,
+                note: None,
+            }],
+            "{text}"
+        );
     }
 }

@@ -21,6 +21,7 @@
 //! is refused; a page is never blanked. `--force` overrides the age and the size checks
 //! only.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -95,6 +96,12 @@ fn make(options: &ReportOptions, state: &ReportState) -> Result<Made> {
         Ok(())
     })?;
     let users: Vec<String> = profiles.iter().map(|p| p.user.clone()).collect();
+    // The only people the report may name among the most thanked.
+    let opted_in: BTreeSet<String> = profiles
+        .iter()
+        .filter(|p| p.recognition)
+        .map(|p| p.user.clone())
+        .collect();
     // The snapshot's time as "now": the same snapshot always gives the same report.
     let connections = connections::count(&snapshot.thanks()?, &snapshot.requests()?);
     let stats = stats::compute(&profiles, &connections, Taxonomy::bundled(), created);
@@ -109,6 +116,8 @@ fn make(options: &ReportOptions, state: &ReportState) -> Result<Made> {
         users: &users,
         previous,
         webtool_url: &options.webtool_url,
+        connections: &connections,
+        opted_in: &opted_in,
     })?;
     Ok(Made {
         tab: report::tabular(&stats, &generation, &options.webtool_url),

@@ -1,5 +1,6 @@
 //! `indexer install-pages`: saves the pages the tool needs on the wiki (the profile
-//! template, its module, headings, styles, documentation and preloads) from `wiki/`.
+//! template, its module, headings, styles, documentation and preloads, and the thanks and
+//! request templates) from `wiki/`.
 //!
 //! The pages are compiled into the binary (`include_str!`), so what a build installs is
 //! exactly the `wiki/` it was built from, and [`PAGES`] is the one list of them: a test
@@ -62,6 +63,10 @@ pub const PAGES: &[WikiPage] = &[
     page!(
         "Template:Capacity Exchange thanks/doc",
         "Capacity_Exchange_thanks.doc.wikitext"
+    ),
+    page!(
+        "Template:Capacity Exchange thanks/preload",
+        "Capacity_Exchange_thanks.preload.wikitext"
     ),
     page!(
         "Template:Capacity Exchange thanks",

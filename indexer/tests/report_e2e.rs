@@ -237,6 +237,15 @@ async fn the_bot_posts_the_report_and_keeps_to_the_safety_rules() {
         )),
         "{text}"
     );
+    // Requests and thanks: the snapshot's counts, and nobody named who did not opt in.
+    let connections = &stats1.connections;
+    for (label, now) in [
+        ("Requests made", connections.requests),
+        ("Exchanges thanked", connections.thanks),
+    ] {
+        assert!(text.contains(&format!("| {label} || {now}\n")), "{text}");
+    }
+    assert!(text.contains("== Most thanked sharers of the period =="));
     // A bot edit.
     let changes = admin
         .get(&[

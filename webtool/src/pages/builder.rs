@@ -148,6 +148,7 @@ impl Form {
             } else {
                 Status::Active
             },
+            recognition: false,
         }
     }
 }
