@@ -7,15 +7,17 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use exchange::connections::{Counts, SkillKey};
 use exchange::geo::Region;
-use exchange::profile::{Level, SkillKind};
+use exchange::profile::{Level, SkillKind, SkillRef};
 use exchange::search::{MAX_LIMIT, MAX_QUERY_CHARS, SearchRequest};
 use exchange::taxonomy::Taxonomy;
 use exchange::wikitext::title::normalize_user_name;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use tracing::error;
 
+use crate::badges;
 use crate::state::AppState;
 
 /// A JSON error body with a status, for every failure the API reports.
@@ -54,9 +56,10 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// `GET /api/v1/profiles/{user}`: one profile, 404 when there is none.
+/// `GET /api/v1/profiles/{user}`: one profile, 404 when there is none, with the thanks and
+/// requests counted for the person (`connections`, see [`connections_json`]).
 pub async fn profile(State(state): State<Arc<AppState>>, Path(user): Path<String>) -> Response {
-    let Some(snapshot) = state.snapshot() else {
+    let Some(served) = state.served() else {
         return no_snapshot();
     };
     let Some(name) = normalize_user_name(&user) else {
@@ -65,9 +68,22 @@ pub async fn profile(State(state): State<Arc<AppState>>, Path(user): Path<String
             format!("{user:?} is not a valid user name"),
         );
     };
+    let snapshot = Arc::clone(&served.snapshot);
     let lookup = tokio::task::spawn_blocking(move || snapshot.profile(&name)).await;
     match lookup {
-        Ok(Ok(Some(profile))) => Json(profile).into_response(),
+        Ok(Ok(Some(profile))) => {
+            let connections = connections_json(&served.connections, &profile.user);
+            match serde_json::to_value(&profile) {
+                Ok(Value::Object(mut object)) => {
+                    object.insert("connections".into(), Value::Array(connections));
+                    Json(Value::Object(object)).into_response()
+                }
+                Ok(_) | Err(_) => {
+                    error!("the profile of {user} does not serialise as an object");
+                    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                }
+            }
+        }
         Ok(Ok(None)) => error(
             StatusCode::NOT_FOUND,
             format!("{user} has no Capacity Exchange profile"),
@@ -84,6 +100,43 @@ pub async fn profile(State(state): State<Arc<AppState>>, Path(user): Path<String
             error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
     }
+}
+
+/// One person's recognition per skill, most thanked first: `skill` as profiles give it
+/// (`{"id", "label"}` for a taxonomy skill with its English label, `{"text"}` for free text
+/// as first written, `null` when the thanks or requests named none), how many different
+/// people thanked them for it and asked them about it, and the URL of their Open Badges
+/// assertion when they have earned one (see `badges.rs`).
+pub fn connections_json(counts: &Counts, user: &str) -> Vec<Value> {
+    let taxonomy = Taxonomy::bundled();
+    counts
+        .person(user)
+        .iter()
+        .map(|c| {
+            let written = counts.skill_ref(&c.skill);
+            let skill = match &c.skill {
+                SkillKey::Known(id) => {
+                    let label = taxonomy.get(id).map_or_else(
+                        || written.map_or(id.as_str(), SkillRef::display),
+                        |s| taxonomy.label(s, "en"),
+                    );
+                    json!({ "id": id, "label": label })
+                }
+                SkillKey::Free(folded) => {
+                    json!({ "text": written.map_or(folded.as_str(), SkillRef::display) })
+                }
+                SkillKey::Unspecified => Value::Null,
+            };
+            let badge = badges::earned(&c.skill, c.thanked_by)
+                .map(|skill| badges::assertion_url(&skill.id, user));
+            json!({
+                "skill": skill,
+                "thanked_by": c.thanked_by,
+                "asked_by": c.asked_by,
+                "badge": badge,
+            })
+        })
+        .collect()
 }
 
 /// The query string of `/api/v1/search`, all text so that every bad value gets our own

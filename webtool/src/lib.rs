@@ -4,6 +4,7 @@
 //! everything the tool knows there.
 
 pub mod api;
+pub mod badges;
 pub mod charts;
 pub mod demo;
 pub mod i18n;
@@ -80,7 +81,8 @@ async fn conditional(State(state): State<Arc<AppState>>, request: Request, next:
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-    let api = path.starts_with("/api/");
+    // Badge documents are fetched by badge platforms, like the API: shareable too.
+    let api = path.starts_with("/api/") || path.starts_with("/badges/");
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -124,9 +126,9 @@ async fn limit_uri(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// Unknown paths: JSON under /api/, a friendly page elsewhere.
+/// Unknown paths: JSON under /api/ and /badges/, a friendly page elsewhere.
 async fn fallback(uri: Uri, lang: pages::Lang) -> Response {
-    if uri.path().starts_with("/api/") {
+    if uri.path().starts_with("/api/") || uri.path().starts_with("/badges/") {
         api::error(StatusCode::NOT_FOUND, "no such API route").into_response()
     } else {
         pages::not_found(lang).await
@@ -143,6 +145,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/match/{user}", get(api::matches))
         .route("/api/v1/stats", get(api::stats))
         .route("/api/v1/openapi.json", get(api::openapi))
+        // Open Badges documents (see `badges.rs`): verifiers may fetch them from a browser.
+        .route("/badges/issuer.json", get(badges::issuer))
+        .route("/badges/{file}", get(badges::badge_class))
+        .route("/badges/{skill}/{file}", get(badges::skill_file))
         .layer(CorsLayer::permissive());
     Router::new()
         .route("/", get(pages::home))

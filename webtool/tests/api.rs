@@ -64,6 +64,7 @@ async fn demo_serves_health_and_profiles() {
     );
     let json: serde_json::Value = response.json().await.unwrap();
     assert_eq!(json["user"], first.user.as_str());
+    assert!(json["connections"].is_array());
     let keys: Vec<&str> = json
         .as_object()
         .unwrap()
@@ -91,8 +92,10 @@ async fn demo_serves_health_and_profiles() {
             "contact",
             "bio",
             "status",
-            // Beyond DESIGN.md (issue 7): the opt-in to be named in reports.
-            "recognition"
+            // Beyond DESIGN.md (issue 7): the opt-in to be named in reports, and the thanks
+            // and requests counted for the person.
+            "recognition",
+            "connections"
         ]
     );
 
@@ -301,8 +304,25 @@ async fn openapi_describes_every_route_and_answers_are_compressed() {
         "/api/v1/skills",
         "/api/v1/stats",
         "/healthz",
+        "/badges/issuer.json",
+        "/badges/{skill}.json",
+        "/badges/{skill}/image.svg",
+        "/badges/{skill}/{user}.json",
     ] {
         assert!(spec["paths"].get(path).is_some(), "{path} is described");
+    }
+    // What the profile and the statistics give about connections is described.
+    let schemas = &spec["components"]["schemas"];
+    assert!(schemas["Profile"]["properties"]["connections"].is_object());
+    assert!(schemas["Stats"]["properties"]["connections"].is_object());
+    for schema in [
+        "Connection",
+        "ConnectionStats",
+        "Assertion",
+        "BadgeClass",
+        "Issuer",
+    ] {
+        assert!(schemas[schema].is_object(), "{schema} is described");
     }
     // A raw request, so that no client-side decompression hides the header.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

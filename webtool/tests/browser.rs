@@ -136,6 +136,87 @@ async fn small_site() -> Site {
     serve(dir, data).await
 }
 
+/// The small site again, with the thanks and requests a crawl would add: Ana Souza thanked
+/// for Lua by three different people (an Open Badge), and for free text written to break
+/// pages; the Arabic speaker asked about Wikidata.
+async fn recognition_site() -> Site {
+    use exchange::connections::{RequestRecord, ThanksRecord};
+    use exchange::store::ProfileRecord;
+    let dir = tempfile::tempdir().expect("a temporary data directory");
+    let data = DataDir::new(dir.path());
+    let bytes: &'static [u8] = Box::leak(small_export().into_boxed_slice());
+    let open = || Ok(exchange::dump::open_bytes(bytes));
+    exchange::import::import(&open, &data, "browser test", &mut |_| {})
+        .expect("importing the small export");
+    let mut profiles = Vec::new();
+    data.open_current()
+        .expect("the small snapshot")
+        .for_each_profile(|p| {
+            profiles.push(p);
+            Ok(())
+        })
+        .expect("its profiles");
+    let at = |day: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 3, day)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .expect("a day of March")
+            .and_utc()
+    };
+    let skill = |name: &str| {
+        let skill = taxonomy().resolve(name).expect("a taxonomy skill");
+        Some(SkillRef::Known {
+            id: skill.id.clone(),
+            label: taxonomy().label(skill, "en").to_string(),
+        })
+    };
+    let thanks = |thanker: &str, thanked: &str, skill: Option<SkillRef>, day: u32| ThanksRecord {
+        page: format!("User:{thanker}"),
+        revid: u64::from(day),
+        timestamp: at(day),
+        thanker: thanker.into(),
+        thanker_registered: None,
+        thanked: thanked.into(),
+        skill,
+        date: None,
+        note: None,
+    };
+    let hostile = Some(SkillRef::Free {
+        text: "<img src=x onerror=window.capxPwned='thanks'>".into(),
+    });
+    let mut builder = data
+        .begin("browser test with connections")
+        .expect("a generation");
+    for profile in &profiles {
+        builder
+            .add_profile(ProfileRecord {
+                profile,
+                page_id: None,
+                accepts_email: false,
+            })
+            .expect("a profile");
+    }
+    for record in [
+        thanks(MALLORY, "Ana Souza", skill("Lua"), 1),
+        thanks("Jonas Weber", "Ana Souza", skill("Lua"), 2),
+        thanks(ARABIC_USER, "Ana Souza", skill("Lua"), 3),
+        thanks(MALLORY, "Ana Souza", hostile, 4),
+        thanks("Ana Souza", ARABIC_USER, skill("Wikidata"), 5),
+    ] {
+        builder.add_thanks(&record).expect("a thanks");
+    }
+    builder
+        .add_request(&RequestRecord {
+            page: format!("User talk:{ARABIC_USER}"),
+            revid: 9,
+            timestamp: at(9),
+            requester: "Jonas Weber".into(),
+            skill: skill("Wikidata"),
+        })
+        .expect("a request");
+    builder.publish().expect("publishing");
+    serve(dir, data).await
+}
+
 // ---------------------------------------------------------------------------------------------
 // chromedriver and Chromium
 
@@ -1226,4 +1307,108 @@ async fn profile_builder_wikitext_reads_back_as_typed() {
         "the free-text skill is not in the taxonomy"
     );
     assert_eq!(parsed.profile, Some(expected), "{wikitext}");
+}
+
+/// Recognition on profile pages and connections on the statistics page render cleanly in
+/// both directions and at phone width; the Open Badge's image loads and its assertion can
+/// be fetched under the page's policy; free text in thanks stays text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Debian's chromium and chromium-driver; tests/run runs it with --include-ignored"]
+async fn recognition_and_open_badges_render() {
+    let site = recognition_site().await;
+    let browser = Browser::start(&site.base).await;
+    let pages = [
+        ("recognition", "/profile/Ana_Souza?uselang=en".to_string()),
+        (
+            "recognition-ar",
+            "/profile/Ana_Souza?uselang=ar".to_string(),
+        ),
+        (
+            "recognition-asked-ar",
+            format!("/profile/{ARABIC_USER}?uselang=ar"),
+        ),
+        (
+            "connections-stats",
+            "/stats?uselang=en#connections".to_string(),
+        ),
+        (
+            "connections-stats-ar",
+            "/stats?uselang=ar#connections".to_string(),
+        ),
+        (
+            "about-connections",
+            "/about?uselang=en#connections".to_string(),
+        ),
+        (
+            "about-connections-ar",
+            "/about?uselang=ar#connections".to_string(),
+        ),
+    ];
+    for (name, path) in &pages {
+        browser.goto(path).await;
+        check_page(&browser).await;
+        browser.screenshot(name).await;
+    }
+    assert_eq!(
+        browser.js("return window.capxPwned", json!([])).await,
+        Value::Null
+    );
+
+    browser.goto("/profile/Ana_Souza?uselang=en").await;
+    let counts = browser.find("#recognition .recognition li").await;
+    assert!(
+        browser.text(&counts).await.contains("Thanked by 3 people"),
+        "{}",
+        browser.text(&counts).await
+    );
+    let hostile = browser.find_all("#recognition bdi.chip").await;
+    assert_eq!(hostile.len(), 1);
+    assert!(browser.text(&hostile[0]).await.contains("<img src=x"));
+    // The badge's image is drawn, and its assertion is JSON from this site.
+    let loaded = browser
+        .wait_for(
+            "the badge image",
+            "const img = document.querySelector('.open-badge img');
+             return img && img.complete && img.naturalWidth > 0 ? img.naturalWidth : null;",
+            json!([]),
+        )
+        .await;
+    assert!(loaded.as_u64().is_some_and(|w| w > 0), "{loaded}");
+    browser
+        .js(
+            "fetch(document.querySelector('.open-badge').href)
+               .then(r => r.json()).then(j => { window.capxAssertion = j; });",
+            json!([]),
+        )
+        .await;
+    let assertion = browser
+        .wait_for(
+            "the assertion",
+            "return window.capxAssertion || null;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(assertion["type"], "Assertion", "{assertion}");
+    assert_eq!(assertion["verification"]["type"], "hosted");
+    browser.assert_no_console_errors().await;
+
+    // The Arabic page reads right to left, with the counts in Arabic.
+    browser.goto("/profile/Ana_Souza?uselang=ar").await;
+    let direction = browser
+        .js(
+            "return getComputedStyle(document.querySelector('#recognition')).direction",
+            json!([]),
+        )
+        .await;
+    assert_eq!(direction, "rtl");
+    let counts = browser.find("#recognition .recognition li").await;
+    assert!(browser.text(&counts).await.contains("شكره 3 أشخاص"));
+
+    browser.resize(MOBILE_WIDTH, 844).await;
+    for (name, path) in &pages {
+        browser.goto(path).await;
+        check_page(&browser).await;
+        check_fits_mobile(&browser).await;
+        browser.screenshot(&format!("{name}-mobile")).await;
+    }
 }

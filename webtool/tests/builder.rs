@@ -272,6 +272,32 @@ async fn a_filled_form_reads_back_as_the_same_profile_and_the_link_carries_it() 
 }
 
 #[tokio::test]
+async fn the_recognition_box_writes_the_opt_in_and_says_what_it_is_for() {
+    let (_dir, base) = site().await;
+    let (_, empty) = get(format!("{base}/create?uselang=en")).await;
+    assert!(
+        empty.contains("id=\"recognition\" name=\"recognition\" value=\"yes\" aria-describedby=\"recognition-help\">"),
+        "unticked at first: {empty}"
+    );
+    assert!(empty.contains("href=\"/about?uselang=en#connections\""));
+    for (ticked, wanted) in [(true, true), (false, false)] {
+        let mut fields = vec![("uselang", "en"), ("build", "1"), ("offers", "Lua")];
+        if ticked {
+            fields.push(("recognition", "yes"));
+        }
+        let (status, html) = get(format!("{base}/create?{}", form_query(&fields))).await;
+        assert_eq!(status, 200);
+        let wikitext = element_text(&html, "builder-wikitext", "textarea").expect("a wikitext box");
+        assert_eq!(read_back(&wikitext).recognition, wanted, "{wikitext}");
+        assert_eq!(
+            html.contains("value=\"yes\" aria-describedby=\"recognition-help\" checked>"),
+            ticked,
+            "the box comes back as it was"
+        );
+    }
+}
+
+#[tokio::test]
 async fn problems_show_next_to_their_fields_and_nothing_is_written() {
     let (_dir, base) = site().await;
     let query = form_query(&[

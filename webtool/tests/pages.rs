@@ -227,6 +227,13 @@ async fn the_about_page_explains_privacy_in_every_language() {
         assert_eq!(status, 200);
         assert!(page.contains("id=\"privacy\""));
         assert!(page.contains("/api/v1/openapi.json"));
+        // Thanks and requests: the templates, what is read, the rules and the opt-in.
+        assert!(page.contains("id=\"connections\""), "{lang}");
+        assert!(page.contains("{{Capacity Exchange thanks|user=…|skill=…|date=…|note=…}}"));
+        assert!(page.contains("{{Capacity Exchange request|skill=…}}"));
+        assert!(page.contains("Template:Capacity_Exchange_thanks"));
+        assert!(page.contains("| recognition = yes"));
+        assert!(!page.contains("⧼"), "{lang}: every message exists");
     }
 }
 

@@ -1,14 +1,17 @@
 //! The statistics page over HTTP on loopback: it shows the numbers the library computes
 //! (`exchange::stats::compute`), every chart comes with a table of the same numbers, the SVG
 //! is well-formed XML, people's free text stays text, Arabic is right to left, and without
-//! a snapshot the page says so with a 503.
+//! a snapshot the page says so with a 503. The connections sections show what
+//! `exchange::connections` counts from the thanks and requests in the snapshot.
 
 use std::sync::Arc;
 
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use exchange::connections::{self, RequestRecord, ThanksRecord};
 use exchange::languages;
 use exchange::profile::{Profile, SkillRef};
 use exchange::stats::{self, Stats};
-use exchange::store::DataDir;
+use exchange::store::{DataDir, ProfileRecord};
 use exchange::taxonomy::Taxonomy;
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -89,8 +92,74 @@ fn export() -> &'static [u8] {
     Box::leak(xml.into_bytes().into_boxed_slice())
 }
 
+fn at(month: u32, day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, month, day, 12, 0, 0).unwrap()
+}
+
+fn known(name: &str) -> Option<SkillRef> {
+    let taxonomy = Taxonomy::bundled();
+    let skill = taxonomy.resolve(name).unwrap();
+    Some(SkillRef::Known {
+        id: skill.id.clone(),
+        label: taxonomy.label(skill, "en").to_string(),
+    })
+}
+
+fn thanks(thanker: &str, thanked: &str, skill: Option<SkillRef>, month: u32) -> ThanksRecord {
+    ThanksRecord {
+        page: format!("User:{thanker}"),
+        revid: u64::from(month),
+        timestamp: at(month, 10),
+        thanker: thanker.into(),
+        thanker_registered: None,
+        thanked: thanked.into(),
+        skill,
+        date: NaiveDate::from_ymd_opt(2026, month, 1),
+        note: None,
+    }
+}
+
+fn request(requester: &str, page: &str, skill: Option<SkillRef>, month: u32) -> RequestRecord {
+    RequestRecord {
+        page: page.into(),
+        revid: u64::from(month),
+        timestamp: at(month, 20),
+        requester: requester.into(),
+        skill,
+    }
+}
+
+/// Thanks and requests among the fixture's people, in three months: taxonomy skills, the
+/// hostile free text, no skill, a self-thanks and a marker off a talk page (neither
+/// counts), and a thanks for someone without a profile (no region, no language).
+fn connection_records() -> (Vec<ThanksRecord>, Vec<RequestRecord>) {
+    let hostile = Some(SkillRef::Free {
+        text: HOSTILE.into(),
+    });
+    let thanks = vec![
+        thanks("Bruno Lima", "Ana Souza", known("Lua"), 1),
+        thanks("Carla Dias", "Ana Souza", known("Lua"), 2),
+        thanks("Dina Hassan", "Ana Souza", hostile, 3),
+        thanks("Ana Souza", "Dina Hassan", known("grant writing"), 3),
+        thanks("Ana Souza", "Ana Souza", known("Lua"), 3),
+        thanks("Eve Paused", "Nobody Yet", known("Wikidata"), 2),
+    ];
+    let requests = vec![
+        request("Bruno Lima", "User talk:Ana Souza", known("Lua"), 1),
+        request(
+            "Carla Dias",
+            "User talk:Ana Souza/Archive 1",
+            known("Lua"),
+            2,
+        ),
+        request("Farid", "User talk:Dina Hassan", None, 3),
+        request("Bruno Lima", "User:Ana Souza", known("Lua"), 3),
+    ];
+    (thanks, requests)
+}
+
 /// Serves the fixture; also returns the statistics the library computes from the published
-/// profiles, independently of the web tool.
+/// profiles and the connection records, independently of the web tool.
 async fn site() -> (tempfile::TempDir, String, Stats) {
     let dir = tempfile::tempdir().unwrap();
     let data = DataDir::new(dir.path());
@@ -105,12 +174,27 @@ async fn site() -> (tempfile::TempDir, String, Stats) {
             Ok(())
         })
         .unwrap();
-    let expected = stats::compute(
-        &profiles,
-        &Default::default(),
-        Taxonomy::bundled(),
-        chrono::Utc::now(),
-    );
+    // The same profiles again, with the thanks and requests a crawl would add.
+    let (thanks, requests) = connection_records();
+    let mut builder = data.begin("test with connections").unwrap();
+    for p in &profiles {
+        builder
+            .add_profile(ProfileRecord {
+                profile: p,
+                page_id: None,
+                accepts_email: false,
+            })
+            .unwrap();
+    }
+    for t in &thanks {
+        builder.add_thanks(t).unwrap();
+    }
+    for r in &requests {
+        builder.add_request(r).unwrap();
+    }
+    builder.publish().unwrap();
+    let counts = connections::count(&thanks, &requests);
+    let expected = stats::compute(&profiles, &counts, Taxonomy::bundled(), chrono::Utc::now());
     let state = Arc::new(AppState::new(data));
     state.refresh();
     let base = serve(state).await;
@@ -350,6 +434,11 @@ async fn the_page_shows_the_librarys_numbers_in_charts_and_tables() {
         "languages",
         "unmet",
         "groups",
+        "connections",
+        "connections-skills",
+        "connections-regions",
+        "connections-languages",
+        "connections-months",
     ];
     assert_eq!(page.matches("<svg").count(), ids.len());
     assert_eq!(page.matches("<table").count(), ids.len());
@@ -524,6 +613,135 @@ async fn the_page_shows_the_librarys_numbers_in_charts_and_tables() {
         "three Portuguese speakers want the same skill"
     );
     assert_chart_matches_table("groups", &chart(section(&page, "groups")), &groups, &[2, 3]);
+
+    // Connections: the totals of what counts.
+    let c = &expected.connections;
+    let totals = table_rows(section(&page, "connections"));
+    assert_eq!(
+        totals,
+        [
+            row(&[&msg("en", "capx-stats-connections-requests"), &c.requests]),
+            row(&[&msg("en", "capx-stats-connections-thanks"), &c.thanks]),
+            row(&[
+                &msg("en", "capx-stats-connections-thanked"),
+                &c.helpers_thanked
+            ]),
+            row(&[
+                &msg("en", "capx-stats-connections-thanking"),
+                &c.learners_thanking
+            ]),
+        ]
+    );
+    // Self-thanks and the marker on a user page count for nothing.
+    assert_eq!((c.requests, c.thanks), (3, 5), "{c:?}");
+    assert_eq!((c.helpers_thanked, c.learners_thanking), (3, 5));
+    assert_chart_matches_table(
+        "connections",
+        &chart(section(&page, "connections")),
+        &totals,
+        &[1],
+    );
+
+    // Per skill: taxonomy skills in the reader's language, free text as written, and
+    // requests that named no skill.
+    let skills_section = section(&page, "connections-skills");
+    let per_skill = table_rows(skills_section);
+    let wanted: Vec<Vec<String>> = c
+        .per_skill
+        .iter()
+        .map(|s| {
+            let label = match (&s.id, &s.text) {
+                (Some(id), _) => Taxonomy::bundled()
+                    .label(Taxonomy::bundled().get(id).unwrap(), "en")
+                    .to_string(),
+                (None, Some(text)) => text.clone(),
+                (None, None) => msg("en", "capx-recognition-no-skill"),
+            };
+            row(&[&label, &s.thanks, &s.requests])
+        })
+        .collect();
+    assert_eq!(per_skill, wanted);
+    assert_eq!(
+        per_skill.len(),
+        5,
+        "Lua, grant writing, Wikidata, free text, none"
+    );
+    assert_eq!(
+        per_skill[0],
+        row(&[&"Lua modules", &2, &2]),
+        "most thanks first"
+    );
+    assert!(
+        skills_section.contains("href=\"&#x2f;search?skill=lua-modules&amp;uselang=en\""),
+        "{skills_section}"
+    );
+    assert_chart_matches_table(
+        "connections-skills",
+        &chart(skills_section),
+        &per_skill,
+        &[1, 2],
+    );
+
+    // Per region and language: of the person thanked or asked, from their profile.
+    let regions = table_rows(section(&page, "connections-regions"));
+    let wanted: Vec<Vec<String>> = c
+        .per_region
+        .iter()
+        .map(|g| {
+            let name = msg("en", &format!("capx-region-{}", g.key.to_lowercase()));
+            row(&[&name, &g.thanks, &g.requests])
+        })
+        .collect();
+    assert_eq!(regions, wanted);
+    assert_eq!(
+        regions,
+        [
+            row(&[&msg("en", "capx-region-lac"), &3, &2]),
+            row(&[&msg("en", "capx-region-mena"), &1, &1]),
+        ]
+    );
+    assert_chart_matches_table(
+        "connections-regions",
+        &chart(section(&page, "connections-regions")),
+        &regions,
+        &[1, 2],
+    );
+    let langs = table_rows(section(&page, "connections-languages"));
+    let wanted: Vec<Vec<String>> = c
+        .per_language
+        .iter()
+        .map(|g| row(&[&language_name(&g.key), &g.thanks, &g.requests]))
+        .collect();
+    assert_eq!(langs, wanted);
+    assert!(
+        langs.contains(&row(&[&language_name("pt"), &3, &2])),
+        "{langs:?}"
+    );
+    assert_chart_matches_table(
+        "connections-languages",
+        &chart(section(&page, "connections-languages")),
+        &langs,
+        &[1, 2],
+    );
+
+    // Per month, oldest first.
+    let months = table_rows(section(&page, "connections-months"));
+    let wanted: Vec<Vec<String>> = c
+        .per_month
+        .iter()
+        .map(|g| row(&[&g.key, &g.thanks, &g.requests]))
+        .collect();
+    assert_eq!(months, wanted);
+    assert_eq!(
+        months.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        ["2026-01", "2026-02", "2026-03"]
+    );
+    assert_chart_matches_table(
+        "connections-months",
+        &chart(section(&page, "connections-months")),
+        &months,
+        &[1, 2],
+    );
 }
 
 #[tokio::test]
@@ -540,7 +758,7 @@ async fn free_text_is_escaped_in_charts_and_tables() {
     let (_, page) = get(format!("{base}/stats")).await;
     assert!(!page.contains("<script"), "no markup from people's text");
     assert!(!page.contains("<b>"));
-    for id in ["unmet", "groups"] {
+    for id in ["unmet", "groups", "connections-skills"] {
         let s = section(&page, id);
         let svg_start = s.find("<svg").unwrap();
         let svg_end = s.find("</svg>").unwrap();
@@ -578,6 +796,7 @@ async fn arabic_is_right_to_left_with_arabic_headings() {
         ("regions", "capx-stats-regions"),
         ("unmet", "capx-stats-unmet"),
         ("groups", "capx-stats-group"),
+        ("connections-months", "capx-stats-connections-months"),
     ] {
         let s = section(&page, id);
         let h2 = msg("ar", key);

@@ -65,6 +65,8 @@ struct Form {
     contact: Vec<String>,
     bio: String,
     status: String,
+    /// The opt-in to be named in on-wiki reports (`recognition = yes`).
+    recognition: bool,
 }
 
 /// Why a request is not a form at all (answered 400).
@@ -100,6 +102,12 @@ impl Form {
                         "status" => &mut form.status,
                         "build" => {
                             form.submitted = true;
+                            continue;
+                        }
+                        // A checkbox: sent only when ticked.
+                        "recognition" => {
+                            form.submitted = true;
+                            form.recognition = value == "yes";
                             continue;
                         }
                         // Unknown names are ignored, as forms do.
@@ -148,7 +156,7 @@ impl Form {
             } else {
                 Status::Active
             },
-            recognition: false,
+            recognition: self.recognition,
         }
     }
 }
@@ -497,6 +505,8 @@ pub async fn builder(uri: Uri, headers: HeaderMap) -> Response {
         availability => form.availability.clone(),
         bio => form.bio.clone(),
         paused => form.status == "paused",
+        recognition => form.recognition,
+        badge_min => exchange::connections::BADGE_MIN_THANKERS,
         item_max => MAX_ITEM_CHARS,
         availability_max => MAX_AVAILABILITY_CHARS,
         bio_max => MAX_BIO_CHARS,

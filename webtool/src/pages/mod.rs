@@ -91,11 +91,13 @@ fn language(uselang: Option<&str>, headers: &HeaderMap) -> &'static str {
     i18n::negotiate(uselang, cookie, accept)
 }
 
-fn wiki_url(title: &str) -> String {
+/// A page of the wiki by its title, as MediaWiki writes its URLs (underscores for spaces).
+pub(crate) fn wiki_url(title: &str) -> String {
     format!("{WIKI}/wiki/{}", urlencode(&title.replace(' ', "_")))
 }
 
-fn urlencode(s: &str) -> String {
+/// Percent-encodes everything but unreserved characters, `/` and `:` (title separators).
+pub(crate) fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {

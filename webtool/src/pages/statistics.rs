@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use exchange::connections::{GroupConnections, STATS_LANGUAGE_LEVEL, SkillConnections};
 use exchange::languages;
 use exchange::profile::SkillRef;
 use exchange::stats::{self, Stats};
@@ -31,6 +32,8 @@ use crate::state::AppState;
 
 /// How many rows the long lists (skills, languages, unmet needs, groups) show.
 pub const TOP: usize = 20;
+/// How many months of requests and thanks are shown: the most recent two years.
+pub const MONTHS: usize = 24;
 
 /// One cell of a table: its text, a link when the row leads to a search, and whether it is
 /// a number (aligned to the end, no bidi isolation needed).
@@ -185,7 +188,8 @@ impl Section {
 }
 
 /// `GET /stats`: offers and wants per category and per skill, people per region and language,
-/// unmet needs and group-learning opportunities.
+/// unmet needs, group-learning opportunities, and the requests and thanks that count
+/// (`exchange::connections`) in all, per skill, region, language and month.
 pub async fn statistics(State(state): State<Arc<AppState>>, Lang(lang): Lang) -> Response {
     let Some(served) = state.served() else {
         return no_snapshot(lang);
@@ -206,6 +210,11 @@ pub async fn statistics(State(state): State<Arc<AppState>>, Lang(lang): Lang) ->
         languages_section(&page, stats),
         unmet(&page, stats),
         groups(&page, stats),
+        connections_totals(&page, stats),
+        connections_skills(&page, stats),
+        connections_regions(&page, stats),
+        connections_languages(&page, stats),
+        connections_months(&page, stats),
     ]
     .into_iter()
     .map(Section::into_value)
@@ -598,4 +607,224 @@ fn groups(page: &Page, stats: &Stats) -> Section {
         heading,
         open: false,
     }
+}
+
+fn connections_totals(page: &Page, stats: &Stats) -> Section {
+    let heading = page.msg("capx-stats-connections", &[]);
+    let c = &stats.connections;
+    let rows = [
+        (page.msg("capx-stats-connections-requests", &[]), c.requests),
+        (page.msg("capx-stats-connections-thanks", &[]), c.thanks),
+        (
+            page.msg("capx-stats-connections-thanked", &[]),
+            c.helpers_thanked,
+        ),
+        (
+            page.msg("capx-stats-connections-thanking", &[]),
+            c.learners_thanking,
+        ),
+    ];
+    let desc = page.msg("capx-stats-chart-desc", &[]);
+    let number = page.msg("capx-stats-col-number", &[]);
+    let chart_rows: Vec<(Cow<str>, usize)> = rows
+        .iter()
+        .map(|(label, n)| (Cow::Borrowed(label.as_str()), *n))
+        .collect();
+    let svg = charts::bar_chart(
+        &page.chart("chart-connections", &heading, &desc),
+        Series {
+            name: &number,
+            colour: BLUE,
+        },
+        &chart_rows,
+    );
+    Section {
+        id: "connections",
+        note: Some(page.msg("capx-stats-connections-note", &[])),
+        svg,
+        columns: vec![page.msg("capx-stats-col-measure", &[]), number.clone()],
+        rows: rows
+            .into_iter()
+            .map(|(label, n)| vec![Cell::text(label, None), Cell::num(n)])
+            .collect(),
+        heading,
+        open: true,
+    }
+}
+
+/// One row of a requests-and-thanks section: its label, where it leads, and the numbers.
+struct ConnectionRow {
+    label: String,
+    href: Option<String>,
+    thanks: usize,
+    requests: usize,
+}
+
+impl ConnectionRow {
+    fn new(label: String, href: Option<String>, group: &GroupConnections) -> ConnectionRow {
+        ConnectionRow {
+            label,
+            href,
+            thanks: group.thanks,
+            requests: group.requests,
+        }
+    }
+}
+
+/// A section of thanks and requests per group: grouped bars (thanks, then requests) and a
+/// table with the same numbers.
+fn connections_section(
+    page: &Page,
+    id: &'static str,
+    heading: String,
+    note: Option<String>,
+    first_column: String,
+    rows: Vec<ConnectionRow>,
+) -> Section {
+    let desc = page.msg("capx-stats-chart-desc", &[]);
+    let thanks = page.msg("capx-stats-col-thanks", &[]);
+    let requests = page.msg("capx-stats-col-requests", &[]);
+    let chart_id = format!("chart-{id}");
+    let chart_rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row::new(r.label.as_str(), vec![r.thanks, r.requests]))
+        .collect();
+    let series = [
+        Series {
+            name: &thanks,
+            colour: BLUE,
+        },
+        Series {
+            name: &requests,
+            colour: ORANGE,
+        },
+    ];
+    let svg = charts::grouped_bar_chart(
+        &page.chart(&chart_id, &heading, &desc),
+        &series,
+        &chart_rows,
+    );
+    Section {
+        id,
+        heading,
+        note,
+        svg,
+        columns: vec![first_column, thanks.clone(), requests.clone()],
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                vec![
+                    Cell::text(r.label, r.href),
+                    Cell::num(r.thanks),
+                    Cell::num(r.requests),
+                ]
+            })
+            .collect(),
+        open: false,
+    }
+}
+
+/// A counted skill's name and search: a taxonomy skill by its label in the reader's
+/// language, free text as first written, or "no skill named" (which leads nowhere).
+fn connection_skill(page: &Page, skill: &SkillConnections) -> (String, Option<String>) {
+    match (&skill.id, &skill.text) {
+        (Some(id), _) => (
+            page.taxonomy_label(id, id).into_owned(),
+            Some(page.search(&[("skill", id)])),
+        ),
+        (None, Some(text)) => (text.clone(), Some(page.search(&[("q", text)]))),
+        (None, None) => (page.msg("capx-recognition-no-skill", &[]), None),
+    }
+}
+
+fn connections_skills(page: &Page, stats: &Stats) -> Section {
+    // Already most thanks first (`ConnectionStats::per_skill`).
+    let per_skill = &stats.connections.per_skill;
+    let top = &per_skill[..per_skill.len().min(TOP)];
+    let rows: Vec<ConnectionRow> = top
+        .iter()
+        .map(|s| {
+            let (label, href) = connection_skill(page, s);
+            ConnectionRow {
+                label,
+                href,
+                thanks: s.thanks,
+                requests: s.requests,
+            }
+        })
+        .collect();
+    let note = page.msg(
+        "capx-stats-connections-skills-note",
+        &[&rows.len().to_string()],
+    );
+    connections_section(
+        page,
+        "connections-skills",
+        page.msg("capx-stats-connections-skills", &[]),
+        Some(note),
+        page.msg("capx-stats-col-skill", &[]),
+        rows,
+    )
+}
+
+fn connections_regions(page: &Page, stats: &Stats) -> Section {
+    let rows = stats
+        .connections
+        .per_region
+        .iter()
+        .map(|g| {
+            let name = page.msg(&format!("capx-region-{}", g.key.to_ascii_lowercase()), &[]);
+            ConnectionRow::new(name, Some(page.search(&[("region", &g.key)])), g)
+        })
+        .collect();
+    connections_section(
+        page,
+        "connections-regions",
+        page.msg("capx-stats-connections-regions", &[]),
+        Some(page.msg("capx-stats-connections-regions-note", &[])),
+        page.msg("capx-stats-col-region", &[]),
+        rows,
+    )
+}
+
+fn connections_languages(page: &Page, stats: &Stats) -> Section {
+    // Already most thanks first (`ConnectionStats::per_language`).
+    let per_language = &stats.connections.per_language;
+    let rows = per_language[..per_language.len().min(TOP)]
+        .iter()
+        .map(|g| {
+            ConnectionRow::new(
+                language_name(&g.key),
+                Some(page.search(&[("lang", &g.key)])),
+                g,
+            )
+        })
+        .collect();
+    let level = STATS_LANGUAGE_LEVEL.to_string();
+    connections_section(
+        page,
+        "connections-languages",
+        page.msg("capx-stats-connections-languages", &[]),
+        Some(page.msg("capx-stats-connections-languages-note", &[&level])),
+        page.msg("capx-stats-col-language", &[]),
+        rows,
+    )
+}
+
+fn connections_months(page: &Page, stats: &Stats) -> Section {
+    // Oldest first; the most recent [`MONTHS`] are shown.
+    let per_month = &stats.connections.per_month;
+    let recent = &per_month[per_month.len().saturating_sub(MONTHS)..];
+    let rows = recent
+        .iter()
+        .map(|g| ConnectionRow::new(g.key.clone(), None, g))
+        .collect();
+    connections_section(
+        page,
+        "connections-months",
+        page.msg("capx-stats-connections-months", &[]),
+        Some(page.msg("capx-stats-connections-months-note", &[&MONTHS.to_string()])),
+        page.msg("capx-stats-col-month", &[]),
+        rows,
+    )
 }

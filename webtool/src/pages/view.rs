@@ -6,6 +6,7 @@
 //! Templates get plain values and stay free of lookups.
 
 use chrono::{DateTime, Utc};
+use exchange::connections::{Counts, SkillKey};
 use exchange::geo::Region;
 use exchange::languages;
 use exchange::matching::{Match, Reason, ReasonCode};
@@ -40,6 +41,26 @@ pub fn skill_chip(skill: &SkillRef, lang: &str) -> Value {
     context! {
         label => skill_label(skill.id(), skill.display(), lang),
         href => skill.id().map(|id| skill_href(id, lang)),
+    }
+}
+
+/// A skill thanks or requests were counted for: a taxonomy skill's label in the reader's
+/// language with a link to its page, free text as first written, or a message saying no
+/// skill was named.
+pub fn counted_skill(counts: &Counts, key: &SkillKey, lang: &str) -> Value {
+    let written = counts.skill_ref(key);
+    match key {
+        SkillKey::Known(id) => context! {
+            label => skill_label(Some(id), written.map_or(id.as_str(), SkillRef::display), lang),
+            href => skill_href(id, lang),
+        },
+        SkillKey::Free(folded) => context! {
+            label => written.map_or(folded.as_str(), SkillRef::display).to_string(),
+        },
+        SkillKey::Unspecified => context! {
+            label => msg(lang, "capx-recognition-no-skill", &[]),
+            unnamed => true,
+        },
     }
 }
 
