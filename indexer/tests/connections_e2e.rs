@@ -128,6 +128,23 @@ fn links(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The links of a page that open a new section of `title`, the ones naming `skill` first.
+fn edit_links(page: &str, title: &str, skill: &str) -> Vec<String> {
+    let mut found: Vec<String> = links(page)
+        .into_iter()
+        .filter(|l| {
+            let Ok(url) = reqwest::Url::parse(l) else {
+                return false;
+            };
+            let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+            let has = |k: &str, v: &str| pairs.iter().any(|(pk, pv)| pk == k && pv == v);
+            has("title", title) && has("section", "new")
+        })
+        .collect();
+    found.sort_by_key(|l| !l.contains(skill));
+    found
+}
+
 /// The web tool serving `data`, on a loopback port.
 async fn web_tool(data: &Path) -> (Arc<webtool::state::AppState>, String) {
     let state = Arc::new(webtool::state::AppState::new(DataDir::new(
@@ -160,23 +177,28 @@ impl Session {
         assert_eq!(get("action"), "edit", "{link}");
         assert_eq!(get("section"), "new", "{link}");
         let index = self.api.replace("api.php", "index.php");
-        let html = self
-            .http
-            .get(&index)
-            .query(&query)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let response = self.http.get(&index).query(&query).send().await.unwrap();
+        let html = response.text().await.unwrap();
         let start = html
             .find("id=\"wpTextbox1\"")
             .unwrap_or_else(|| panic!("no edit form for {link}"));
         let open_end = start + html[start..].find('>').unwrap() + 1;
         let close = open_end + html[open_end..].find("</textarea>").unwrap();
         let text = html_unescape(&html[open_end..close]);
-        let title = get("title");
+        // The page being edited, as the edit form names it (its `action` address): after
+        // Special:MyPage's redirect that is the person's own page.
+        let form = &html[html.find("id=\"editform\"").expect("an edit form")..];
+        let action = form
+            .split("action=\"")
+            .nth(1)
+            .and_then(|a| a.split('"').next());
+        let action = html_unescape(action.expect("the edit form's action"));
+        let action = reqwest::Url::parse(&index).unwrap().join(&action).unwrap();
+        let title = action
+            .query_pairs()
+            .find(|(k, _)| k == "title")
+            .map(|(_, v)| v.into_owned())
+            .expect("the edit form names its page");
         let token = self.token("csrf").await;
         let answer = self
             .post(&[
@@ -227,7 +249,7 @@ async fn asking_and_thanking_are_counted_and_abuse_is_not() {
         .edit(
             &format!("User:{helper}"),
             &format!(
-                "{{{{Capacity Exchange profile\n| offers = Lua modules; Wikidata queries\n| languages = pt-N, en-3\n| country = BR\n}}}}\n{}",
+                "{{{{Capacity Exchange profile\n| offers = Lua modules; Wikidata queries\n| languages = pt-N, en-3\n| country = BR\n| recognition = yes\n}}}}\n{}",
                 thanks(&helper, "Lua")
             ),
         )
@@ -245,25 +267,22 @@ async fn asking_and_thanking_are_counted_and_abuse_is_not() {
         .await
         .unwrap();
     let talk = format!("User_talk:{}", helper.replace(' ', "_"));
-    let ask_links: Vec<String> = links(&page)
+    let ask_lua = edit_links(&page, &talk, "lua-modules")
         .into_iter()
-        .filter(|l| {
-            let Ok(url) = reqwest::Url::parse(l) else {
-                return false;
-            };
-            let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
-            let has = |k: &str, v: &str| pairs.iter().any(|(pk, pv)| pk == k && pv == v);
-            has("title", &talk) && has("section", "new")
-        })
-        .collect();
-    assert!(!ask_links.is_empty(), "no ask link on {profile_url}");
-    // The link for Lua when the page has one per skill, else the general one.
-    let ask_lua = ask_links
-        .iter()
-        .find(|l| l.contains("lua-modules"))
-        .unwrap_or(&ask_links[0])
-        .clone();
-    let asked_about_lua = ask_lua.contains("lua-modules");
+        .next()
+        .unwrap_or_else(|| panic!("no ask link on {profile_url}"));
+    assert!(
+        ask_lua.contains("lua-modules"),
+        "an ask link per offered skill"
+    );
+    let thank_lua = edit_links(&page, "Special:MyPage", "lua-modules")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no thank link on {profile_url}"));
+    assert!(
+        thank_lua.contains("lua-modules"),
+        "a thank link per offered skill"
+    );
     let (title, text) = s(&a).follow_edit_link(&ask_lua).await;
     assert!(text.contains("{{Capacity Exchange request|"), "{text}");
     assert_eq!(title.replace(' ', "_"), talk);
@@ -279,15 +298,13 @@ async fn asking_and_thanking_are_counted_and_abuse_is_not() {
         )
         .await;
 
-    // Thanks, on the learners' own pages.
-    for learner in [&a, &b, &c, &d] {
-        s(learner)
-            .edit(&format!("User:{learner}"), &thanks(&helper, "Lua modules"))
-            .await;
+    // Thanks, through the web tool's link: a new section of the learner's own page.
+    for learner in [&a, &b, &c, &d, &newbie, &helper] {
+        let (title, text) = s(learner).follow_edit_link(&thank_lua).await;
+        assert_eq!(title.replace('_', " "), format!("User:{learner}"));
+        let call = format!("{{{{Capacity Exchange thanks|user={helper}|skill=lua-modules|");
+        assert!(text.contains(&call), "{text}");
     }
-    s(&newbie)
-        .edit(&format!("User:{newbie}"), &thanks(&helper, "Lua"))
-        .await;
     s(&spammer)
         .edit(
             &format!("User:{spammer}"),
@@ -318,11 +335,7 @@ async fn asking_and_thanking_are_counted_and_abuse_is_not() {
     let second = crawl(api, dir.path(), false);
     assert_eq!(second["mode"], "incremental", "{second}");
     let counted = counts(dir.path());
-    let asked = if asked_about_lua {
-        lua()
-    } else {
-        SkillKey::Unspecified
-    };
+    let asked = lua();
     // A, B, C, D and the spammer (once); not the newbie, not the helper themself.
     assert_eq!(person_skill(&counted, &helper, &lua()).0, 5, "{counted:?}");
     assert_eq!(person_skill(&counted, &helper, &asked).1, 2, "{counted:?}");
@@ -387,13 +400,49 @@ async fn asking_and_thanking_are_counted_and_abuse_is_not() {
         "{}",
         stats["connections"]
     );
-    if let Some(list) = json.get("connections").and_then(Value::as_array) {
-        let lua_row = list
-            .iter()
-            .find(|r| r["skill"]["id"] == "lua-modules")
-            .unwrap_or_else(|| panic!("{json}"));
-        assert_eq!(lua_row["thanked_by"], 4, "{json}");
-    }
+    let lua_row = json["connections"]
+        .as_array()
+        .and_then(|list| list.iter().find(|r| r["skill"]["id"] == "lua-modules"))
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(lua_row["thanked_by"], 4, "{json}");
+    assert_eq!(lua_row["asked_by"], 2, "{json}");
+
+    // The profile page says so, with the Open Badge of four thankers.
+    let page = reqwest::get(format!("{profile_url}?uselang=en"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Thanked by 4 people"), "{page}");
+    assert!(page.contains("Asked by 2 people"), "{page}");
+    let badge = lua_row["badge"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{json}"));
+    let path = badge.split_once("/badges/").unwrap().1;
+    let assertion: Value = reqwest::get(format!("{web}/badges/{path}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(assertion["type"], "Assertion", "{assertion}");
+
+    // And so does the report: the helper opted in, so they are named among the most
+    // thanked of the period.
+    let out = Command::new(env!("CARGO_BIN_EXE_indexer"))
+        .args(["report", "--data"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = String::from_utf8_lossy(&out.stdout);
+    let row = format!("[[User:{helper}|{helper}]] || 4 ||");
+    assert!(report.contains(&row), "{report}");
 }
 
 /// The newest text of a page.
