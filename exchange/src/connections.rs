@@ -52,13 +52,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::geo::Region;
+use crate::harvest::PageHistory;
 use crate::parse::{plain, skill_ref, truncate};
 use crate::profile::{Profile, SkillRef, Warning};
 use crate::taxonomy::Taxonomy;
 use crate::text_key::fold;
 use crate::wikitext::plain::{plain_text, without_comments};
 use crate::wikitext::title::{
-    NS_MAIN, NS_TEMPLATE, NS_USER_TALK, NamespaceId, Title, normalize_user_name,
+    NS_MAIN, NS_TEMPLATE, NS_USER, NS_USER_TALK, NamespaceId, Title, normalize_user_name,
 };
 use crate::wikitext::{TemplateCall, extract};
 
@@ -102,6 +103,25 @@ impl TemplateNames {
             .map(|t| t.as_call_name())
             .collect();
         TemplateNames { names }
+    }
+
+    /// Whether `text` may call one of these templates: a quick check before extracting
+    /// templates from every page of an export. It looks for the last word of each name
+    /// (written the same way in every call: MediaWiki folds only the first letter of a
+    /// name, and `_` and spaces around words), so it never misses a plain call; a name
+    /// spelled with character references is missed.
+    pub fn might_call(&self, text: &str) -> bool {
+        self.names.iter().any(|name| match name.rsplit_once(' ') {
+            Some((_, last)) => text.contains(last),
+            None => text.contains(name.get(1..).unwrap_or(name)),
+        })
+    }
+
+    /// Adds an alias (a redirect to the template, as a title).
+    pub fn add_alias(&mut self, alias: &str) {
+        if let Some(title) = Title::parse(alias, NS_TEMPLATE) {
+            self.names.insert(title.as_call_name());
+        }
     }
 
     /// The thanks template without aliases.
@@ -396,6 +416,59 @@ pub fn thanks_records(
             note: t.note.clone(),
         })
         .collect()
+}
+
+/// The thanks of a user page from an export, under the owner rule of profiles
+/// (`harvest.rs`): the page's newest text must call the thanks template, and the thanks are
+/// read from the newest revision the owner saved. An export does not say when accounts
+/// were created, so rule 2 cannot apply to what is imported (a crawl applies it).
+pub fn harvest_thanks(
+    page: &PageHistory,
+    names: &TemplateNames,
+    taxonomy: &Taxonomy,
+) -> Vec<ThanksRecord> {
+    if page.namespace != NS_USER || page.redirect.is_some() {
+        return Vec::new();
+    }
+    let Some(owner) =
+        Title::parse(&page.title, NS_MAIN).and_then(|t| t.owner().map(str::to_string))
+    else {
+        return Vec::new();
+    };
+    let calls = |text: &str| {
+        names.might_call(text) && extract(text).templates.iter().any(|c| names.matches(c))
+    };
+    let latest_calls = page
+        .latest
+        .as_ref()
+        .and_then(|r| r.text.as_deref())
+        .is_none_or(calls);
+    if !latest_calls {
+        return Vec::new();
+    }
+    let by_owner = page
+        .latest
+        .as_ref()
+        .filter(|r| r.user.as_deref() == Some(owner.as_str()) && r.text.is_some())
+        .or(page.owner_latest.as_ref());
+    let Some(revision) = by_owner else {
+        return Vec::new();
+    };
+    let (Some(text), Some(timestamp)) = (revision.text.as_deref(), revision.timestamp) else {
+        return Vec::new();
+    };
+    if !names.might_call(text) {
+        return Vec::new();
+    }
+    let parsed = parse_thanks(text, names, taxonomy);
+    thanks_records(
+        &page.title,
+        revision.revid,
+        timestamp,
+        &owner,
+        None,
+        &parsed.thanks,
+    )
 }
 
 /// One exchange that counts: `learner` thanked (or asked) `helper` about `skill`. Each

@@ -1,14 +1,16 @@
 //! `indexer import`: a MediaWiki XML export → a published generation, with the same trust
-//! rules as the crawler.
+//! rules as the crawler. Thanks on user pages are read too; request markers are not (who
+//! added one is only known from a talk page's whole history, which only a crawl reads).
 
 use std::collections::HashSet;
 use std::io::BufRead;
 
 use crate::collection::{Collection, CollectionStats};
+use crate::connections::{THANKS_TEMPLATE, TemplateNames, ThanksRecord, harvest_thanks};
 use crate::dump::{DumpError, DumpReader};
 use crate::harvest::harvest_page;
 use crate::parse::{PROFILE_TEMPLATE, ProfileTemplate};
-use crate::store::{DataDir, StoreError};
+use crate::store::{ConnectionKind, DataDir, StoreError};
 use crate::taxonomy::Taxonomy;
 use crate::wikitext::extract;
 use crate::wikitext::title::{NS_TEMPLATE, NS_USER, Title};
@@ -42,6 +44,9 @@ pub type Opener<'a> = dyn Fn() -> Result<Box<dyn BufRead + Send>, DumpError> + '
 
 struct Pass {
     collection: Collection,
+    /// Thanks on user pages, and the pages they are on with their newest revision.
+    thanks: Vec<ThanksRecord>,
+    thanks_pages: Vec<(String, u64)>,
     pages_read: u64,
     aliases: HashSet<String>,
     names_called: HashSet<String>,
@@ -54,10 +59,16 @@ fn run_pass(
     progress: &mut dyn FnMut(u64),
 ) -> Result<Pass, ImportError> {
     let canonical = Title::parse(PROFILE_TEMPLATE, NS_TEMPLATE);
+    let thanks_canonical = Title::parse(THANKS_TEMPLATE, NS_TEMPLATE);
+    // Redirects to the thanks template count from where they appear in the export (unlike
+    // the profile template's, which make a second pass when they come late).
+    let mut thanks_names = TemplateNames::thanks();
     let mut reader = DumpReader::new(open()?);
     let mut template = ProfileTemplate::with_aliases(known_aliases);
     let mut pass = Pass {
         collection: Collection::new(),
+        thanks: Vec::new(),
+        thanks_pages: Vec::new(),
         pages_read: 0,
         aliases: HashSet::new(),
         names_called: HashSet::new(),
@@ -77,6 +88,9 @@ fn run_pass(
                 pass.aliases.insert(alias.as_call_name());
                 template = ProfileTemplate::with_aliases(known_aliases.union(&pass.aliases));
             }
+            if target.is_some() && target == thanks_canonical {
+                thanks_names.add_alias(&page.title);
+            }
             continue;
         }
         if page.namespace != NS_USER {
@@ -93,6 +107,11 @@ fn run_pass(
             }
         }
         pass.collection.add(&page, harvest);
+        let thanks = harvest_thanks(&page, &thanks_names, taxonomy);
+        if let (false, Some(latest)) = (thanks.is_empty(), &page.latest) {
+            pass.thanks_pages.push((page.title.clone(), latest.revid));
+            pass.thanks.extend(thanks);
+        }
     }
     Ok(pass)
 }
@@ -120,6 +139,12 @@ pub fn import(
     aliases.sort();
     builder.set_meta("template_aliases", &aliases.join("|"))?;
     let stats = pass.collection.write(&mut builder, &|_| false)?;
+    for (title, revid) in &pass.thanks_pages {
+        builder.add_connection_page(title, ConnectionKind::Thanks, *revid)?;
+    }
+    for thanks in &pass.thanks {
+        builder.add_thanks(thanks)?;
+    }
     let generation = builder.publish()?;
     Ok(ImportSummary {
         generation,

@@ -38,6 +38,83 @@ pub struct SynthStats {
     pub opted_out: u64,
     /// Profiles with `status = paused`.
     pub paused: u64,
+    /// Learners' `User:…/Capacity Exchange thanks` pages, and the thanks on them (each for
+    /// someone else, with a skill that person offers).
+    pub thanks_pages: u64,
+    pub thanks: u64,
+}
+
+/// A person with a profile, as the thanks of others need them.
+struct Helper {
+    user: String,
+    /// The first skill they offer, as they wrote it.
+    skill: String,
+    /// When they wrote their profile: thanks come after.
+    since: DateTime<Utc>,
+}
+
+/// About one person in this many thanks others on a page of their own.
+const THANKS_EVERY: usize = 5;
+/// The first this many people are the popular mentors, thanked half the time: enough of
+/// them gather the three thankers of an Open Badge, even in the 300-profile demo.
+const POPULAR_MENTORS: usize = 12;
+
+/// The learners' thanks pages, drawn with their own random numbers so that the profiles
+/// of a seed stay what they were before thanks existed.
+fn write_thanks<W: Write>(
+    w: &mut Writer<W>,
+    helpers: &[Helper],
+    seed: u64,
+    now: DateTime<Utc>,
+) -> io::Result<()> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7468_616e_6b73);
+    for (i, learner) in helpers.iter().enumerate() {
+        if helpers.len() < 2 || rng.random_range(0..THANKS_EVERY) != 0 {
+            continue;
+        }
+        let n = rng.random_range(1..=3);
+        let mut text = String::from("== People who helped me ==\n");
+        let mut thanked = std::collections::HashSet::new();
+        let mut latest = learner.since;
+        for _ in 0..n {
+            let j = if rng.random_bool(0.5) {
+                rng.random_range(0..POPULAR_MENTORS.min(helpers.len()))
+            } else {
+                rng.random_range(0..helpers.len())
+            };
+            if j == i || !thanked.insert(j) {
+                continue;
+            }
+            let helper = &helpers[j];
+            let after = helper.since.max(learner.since);
+            let days = (now - after).num_days().max(1);
+            let at = after + Duration::days(rng.random_range(0..days));
+            latest = latest.max(at);
+            text.push_str(&format!(
+                "{{{{Capacity Exchange thanks|user={}|skill={}|date={}|note=Thank you!}}}}\n",
+                helper.user,
+                helper.skill,
+                at.format("%Y-%m-%d")
+            ));
+            w.stats.thanks += 1;
+        }
+        if thanked.is_empty() {
+            continue;
+        }
+        w.page(
+            &format!("User:{}/Capacity Exchange thanks", learner.user),
+            2,
+            None,
+            &[Rev {
+                user: &learner.user,
+                at: latest + Duration::hours(1),
+                text: &text,
+                comment: "thanks",
+            }],
+        )?;
+        w.stats.thanks_pages += 1;
+    }
+    Ok(())
 }
 
 struct Persona {
@@ -669,6 +746,7 @@ pub fn write_export<W: Write>(
     let total_weight: u32 = PERSONAS.iter().map(|p| p.weight).sum();
     let mut used_names = std::collections::HashSet::new();
     let span_secs = 34 * 30 * 24 * 3600i64;
+    let mut helpers: Vec<Helper> = Vec::new();
     for i in 0..profiles {
         let mut pick = rng.random_range(0..total_weight.max(1));
         let persona = PERSONAS
@@ -855,6 +933,13 @@ pub fn write_export<W: Write>(
             continue;
         }
         w.stats.expected_profiles += 1;
+        if let Some(skill) = offers.first().filter(|s| !s.is_empty()) {
+            helpers.push(Helper {
+                user: user.clone(),
+                skill: skill.clone(),
+                since: edited,
+            });
+        }
         if paused {
             w.stats.paused += 1;
         }
@@ -892,6 +977,8 @@ pub fn write_export<W: Write>(
         }
         w.page(&title, 2, None, &revisions)?;
     }
+    let end = start + Duration::seconds(span_secs) + Duration::days(90);
+    write_thanks(&mut w, &helpers, seed, end)?;
     writeln!(w.out, "</mediawiki>")?;
     w.out.flush()?;
     Ok(w.stats)

@@ -1267,6 +1267,25 @@ fn a_synthetic_export_imports_to_exactly_the_expected_profiles() {
     assert_eq!(users.len() as u64, stats.expected_profiles);
     assert_eq!(paused, stats.paused);
 
+    // The learners' thanks pages are read as the crawler reads them, each thanks once and
+    // for someone with a profile; some mentors gather the three thankers of a badge.
+    let thanks = snapshot.thanks().unwrap();
+    assert!(stats.thanks > 100, "{stats:?}");
+    assert_eq!(thanks.len() as u64, stats.thanks);
+    let counts = exchange::connections::count(&thanks, &snapshot.requests().unwrap());
+    assert_eq!(
+        counts.thanks.len() as u64,
+        stats.thanks,
+        "every synthetic thanks counts"
+    );
+    assert!(counts.thanks.iter().all(|c| users.contains(&c.helper)));
+    let badges = users
+        .iter()
+        .flat_map(|u| counts.person(u))
+        .filter(|p| p.thanked_by >= exchange::connections::BADGE_MIN_THANKERS)
+        .count();
+    assert!(badges >= 5, "{badges} people with a badge");
+
     // The gzip form of the same export gives the same profiles.
     let env2 = Env::new();
     let gz = env2.write("synth.xml.gz", &gzip(&bytes));
