@@ -236,11 +236,37 @@ fn push_folded(c: char, out: &mut String) {
 /// The Arabic article and the particles written with it, longest first.
 const ARABIC_ARTICLES: [&str; 6] = ["وال", "بال", "كال", "فال", "لل", "ال"];
 
+/// Words remembered per thread by [`fold_word`] before the memory starts over.
+const FOLD_MEMORY: usize = 50_000;
+
+thread_local! {
+    /// Non-ASCII words already folded. Indexing repeats the same words endlessly (every
+    /// profile carries its skills' labels in every language), and folding one costs two
+    /// Unicode normalisations: remembering them took the import's biggest cost away.
+    static FOLD_CACHE: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// Folds one word (see the module documentation). May return an empty string.
 pub fn fold_word(word: &str) -> String {
     if word.is_ascii() {
         return word.to_ascii_lowercase();
     }
+    FOLD_CACHE.with_borrow_mut(|memory| {
+        if let Some(folded) = memory.get(word) {
+            return folded.clone();
+        }
+        if memory.len() >= FOLD_MEMORY {
+            memory.clear();
+        }
+        let folded = fold_non_ascii(word);
+        memory.insert(word.to_string(), folded.clone());
+        folded
+    })
+}
+
+/// [`fold_word`] without its memory.
+fn fold_non_ascii(word: &str) -> String {
     let mut folded = String::with_capacity(word.len());
     for c in word.nfd() {
         if is_foldable_mark(c) || is_ignorable(c) {

@@ -11,6 +11,21 @@ use unicode_normalization::char::is_combining_mark;
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
+    if s.is_ascii() {
+        // Most names: no decomposition to do, and ASCII's own tests are exact here.
+        for c in s.chars() {
+            if c.is_ascii_alphanumeric() {
+                if pending_space && !out.is_empty() {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                pending_space = true;
+            }
+        }
+        return out;
+    }
     for c in s.nfd() {
         if is_combining_mark(c) {
             continue;
@@ -39,5 +54,25 @@ mod tests {
         assert_eq!(fold("Côte d'Ivoire"), "cote d ivoire");
         assert_eq!(fold("وحدات لوا"), "وحدات لوا");
         assert_eq!(fold(""), "");
+        assert_eq!(fold("  Lua\tMODULES, 2nd!  "), "lua modules 2nd");
+    }
+
+    #[test]
+    fn the_ascii_shortcut_folds_as_the_general_path_does() {
+        for s in [
+            "Lua",
+            " a--b  C1 ",
+            "Wikidata: SPARQL & QuickStatements",
+            "x_y-z",
+            "\u{7f}A",
+        ] {
+            let general: String = {
+                // The general path, forced by a non-ASCII character that folds to nothing
+                // but a separator at the very end.
+                let with = format!("{s}\u{00a0}");
+                fold(&with)
+            };
+            assert_eq!(fold(s), general, "{s:?}");
+        }
     }
 }
