@@ -440,7 +440,11 @@ impl IndexBuilder {
             }
         }
         add_filters(&mut doc, f, profile, taxonomy);
-        self.writer.add_document(doc)?;
+        if let Err(e) = self.writer.add_document(doc) {
+            // The indexing thread failed (a full disk, say) and the writer only says that
+            // it was stopped; joining the thread, as a commit does, gives its own error.
+            return Err(self.writer.commit().err().unwrap_or(e));
+        }
         self.added += 1;
         if self.added.is_multiple_of(DOCS_PER_COMMIT) {
             self.writer.commit()?;

@@ -208,10 +208,27 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) if is_broken_pipe(&error) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("indexer: error: {error:#}");
+            eprintln!("indexer: error: {}", describe(&error));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, each said once: the library's errors already include their
+/// cause in their own message (for the web tool's logs), so `{:#}` would repeat it.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 /// A reader that stopped reading our output (`indexer export | head`) is not an error.
@@ -475,4 +492,30 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let store = exchange::store::StoreError::Io {
+            action: "writing",
+            path: PathBuf::from("/data/current.tmp"),
+            source: io::Error::from(io::ErrorKind::StorageFull),
+        };
+        let error = anyhow::Error::new(store).context("crawling; nothing was published");
+        let text = describe(&error);
+        assert_eq!(
+            text.matches(&io::Error::from(io::ErrorKind::StorageFull).to_string())
+                .count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.starts_with("crawling; nothing was published: writing /data/current.tmp: "),
+            "{text}"
+        );
+    }
 }

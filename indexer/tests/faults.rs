@@ -1,7 +1,8 @@
 //! Faults a real wiki will not produce on demand, from a small scripted HTTP server on
-//! loopback: HTTP 500s, `maxlag`, 429 with `Retry-After`, `ratelimited`, truncated JSON and a
-//! stalled connection. The crawler must back off, count every request, and either finish
-//! or fail with a clear message having published nothing.
+//! loopback: HTTP 500s, `maxlag`, 429 with `Retry-After`, `ratelimited`, truncated JSON, a
+//! stalled connection, floods of each, and a wiki that says nothing at all (from the start,
+//! or half-way through a crawl). The crawler must back off, count every request, and either
+//! finish or fail with a clear message having published nothing.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -15,6 +16,8 @@ use tokio::net::TcpListener;
 /// What the server does with one request.
 #[derive(Debug, Clone)]
 enum Fault {
+    /// The wiki's normal answer (to script faults after some good answers).
+    Answer,
     /// An HTTP status with a body and extra headers.
     Status(u16, &'static str, Vec<(&'static str, &'static str)>),
     /// A 200 whose JSON body stops half-way.
@@ -116,7 +119,7 @@ impl FaultServer {
                             (200, full[..full.len() / 2].to_string(), vec![])
                         }
                         Some(Fault::Status(code, body, headers)) => (code, body.to_string(), headers),
-                        None => (200, wiki_answer(&line), vec![]),
+                        Some(Fault::Answer) | None => (200, wiki_answer(&line), vec![]),
                     };
                     let mut response = format!(
                         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
@@ -291,4 +294,70 @@ fn a_wiki_that_never_answers_fails_with_a_clear_message() {
     let message = String::from_utf8_lossy(&out.stderr);
     assert!(message.contains("gave up after 3 attempts"), "{message}");
     assert!(!data.join("current").exists());
+}
+
+#[test]
+fn floods_of_maxlag_and_ratelimited_answers_give_up_too_and_keep_the_old_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, sum) = (dir.path().join("data"), dir.path().join("s.json"));
+    let good = FaultServer::start(vec![]);
+    assert!(crawl(&good.url, &data, &sum, &[]).status.success());
+    let current = std::fs::read_to_string(data.join("current")).unwrap();
+    for (what, answer) in [("maxlag", MAXLAG), ("ratelimited", RATELIMITED)] {
+        let flood = FaultServer::start(vec![Fault::Status(200, answer, vec![]); 50]);
+        let summary = dir.path().join(format!("{what}.json"));
+        let out = crawl(
+            &flood.url,
+            &data,
+            &summary,
+            &["--max-attempts", "3", "--full"],
+        );
+        assert!(!out.status.success(), "{what}");
+        let message = String::from_utf8_lossy(&out.stderr);
+        assert!(message.contains("gave up after 3 attempts"), "{message}");
+        assert!(message.contains("nothing was published"), "{message}");
+        assert_eq!(flood.requests().len(), 3, "{what}: bounded attempts");
+        assert_eq!(
+            std::fs::read_to_string(data.join("current")).unwrap(),
+            current
+        );
+        assert!(!summary.exists());
+    }
+}
+
+#[test]
+fn a_wiki_that_falls_silent_half_way_through_a_crawl_keeps_the_old_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, sum) = (dir.path().join("data"), dir.path().join("s.json"));
+    let good = FaultServer::start(vec![]);
+    assert!(crawl(&good.url, &data, &sum, &[]).status.success());
+    let current = std::fs::read_to_string(data.join("current")).unwrap();
+    // Three good answers (the marks, the aliases, the list of pages), then nothing at all.
+    let mut script = vec![Fault::Answer; 3];
+    script.extend(vec![Fault::Stall; 10]);
+    let silent = FaultServer::start(script);
+    let started = Instant::now();
+    let out = crawl(
+        &silent.url,
+        &data,
+        &dir.path().join("s2.json"),
+        &["--timeout", "1", "--max-attempts", "2", "--full"],
+    );
+    assert!(!out.status.success());
+    let message = String::from_utf8_lossy(&out.stderr);
+    assert!(message.contains("gave up after 2 attempts"), "{message}");
+    assert!(message.contains("nothing was published"), "{message}");
+    assert_eq!(silent.requests().len(), 5);
+    // Two attempts of a second each, and the back-off between them: no hang.
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        std::fs::read_to_string(data.join("current")).unwrap(),
+        current
+    );
+    let entries: Vec<String> = std::fs::read_dir(data.join("generations"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(entries, vec![current.trim().to_string()]);
 }

@@ -1,11 +1,13 @@
 //! The snapshot being served, and how a newer one replaces it without a restart.
 //!
 //! The indexer publishes by renaming `DATA/current`; we look at it every few seconds, open
-//! the new generation read-only, and swap it in. A generation that fails to open (corrupt,
-//! half-copied, wrong schema) is refused with a log line and the previous one keeps serving.
+//! the new generation read-only, check it, and swap it in. A generation that fails to open
+//! or to pass [`Snapshot::verify`] (corrupt, half-copied, wrong schema) is refused with a
+//! log line and the previous one keeps serving; it is tried again only after
+//! [`RETRY_REFUSED`] (published generations never change, and checking one reads all of it).
 
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use crate::search_cache::{self, SearchCache};
 use exchange::connections::{self, Counts};
@@ -14,7 +16,7 @@ use exchange::profile::Profile;
 use exchange::stats::{self, Stats};
 use exchange::store::{DataDir, Snapshot, StoreError};
 use exchange::taxonomy::Taxonomy;
-use tracing::{error, info};
+use tracing::{debug, error, info};
 
 /// A snapshot with what is computed once per snapshot: the matcher's indexes and the
 /// statistics (the same numbers for the page, the API and the reports).
@@ -113,11 +115,40 @@ fn release_free_memory() {
     }
 }
 
+/// How long a refused generation is left alone before it is tried again.
+pub const RETRY_REFUSED: Duration = Duration::from_secs(60);
+
+/// What [`AppState::refresh`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// Nothing is published yet.
+    NoGeneration,
+    /// The published generation is the one being served.
+    Unchanged,
+    /// A newer generation is now served.
+    Swapped { generation: String },
+    /// The published generation (or the pointer to it) is unusable; whatever was served
+    /// before still is (`serving`, if anything). `reason` is what the log line says.
+    Refused {
+        generation: Option<String>,
+        serving: Option<String>,
+        reason: String,
+    },
+}
+
+/// The last problem met, to say it once rather than at every look.
+struct Problem {
+    generation: Option<String>,
+    reason: String,
+    at: Instant,
+}
+
 /// Shared by every request handler (axum's `State`).
 pub struct AppState {
     data: DataDir,
     served: RwLock<Option<Arc<Served>>>,
     search_cache_entries: usize,
+    problem: Mutex<Option<Problem>>,
 }
 
 impl AppState {
@@ -126,6 +157,7 @@ impl AppState {
             data,
             served: RwLock::new(None),
             search_cache_entries: search_cache::CAPACITY,
+            problem: Mutex::new(None),
         }
     }
 
@@ -148,32 +180,106 @@ impl AppState {
             .clone()
     }
 
-    /// Opens the published generation if it is not the one being served.
-    pub fn refresh(&self) {
+    /// Opens, checks and prepares the published generation if it is not the one being
+    /// served, and swaps it in. Never fails: an unusable generation is refused with one log
+    /// line (repeated only when the problem changes or [`RETRY_REFUSED`] has passed) and
+    /// the one served before keeps serving.
+    pub fn refresh(&self) -> Refresh {
         let wanted = match self.data.current() {
             Ok(Some(id)) => id,
-            Ok(None) => return,
+            Ok(None) => return Refresh::NoGeneration,
             Err(e) => {
-                error!("cannot read the current generation pointer: {e}");
-                return;
+                return self.refuse(
+                    None,
+                    format!("cannot read the current generation pointer: {e}"),
+                );
             }
         };
         if self.snapshot().is_some_and(|s| s.id() == wanted) {
-            return;
+            return Refresh::Unchanged;
         }
-        let opened = Snapshot::open(&self.data.generation_dir(&wanted), &wanted)
-            .and_then(|snapshot| Served::load(snapshot, self.search_cache_entries));
+        let dir = self.data.generation_dir(&wanted);
+        {
+            let problem = self
+                .problem
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            // A refused generation is not read again for a while (it does not change, and
+            // checking it reads all of it); a missing one is looked for every time.
+            if let Some(p) = problem.as_ref()
+                && p.generation.as_deref() == Some(wanted.as_str())
+                && p.at.elapsed() < RETRY_REFUSED
+                && dir.exists()
+            {
+                return Refresh::Refused {
+                    generation: Some(wanted),
+                    serving: self.snapshot().map(|s| s.id().to_string()),
+                    reason: p.reason.clone(),
+                };
+            }
+        }
+        let started = Instant::now();
+        let mut opened_at = Duration::ZERO;
+        let mut verified_at = Duration::ZERO;
+        let opened = Snapshot::open(&dir, &wanted).and_then(|snapshot| {
+            opened_at = started.elapsed();
+            snapshot.verify()?;
+            verified_at = started.elapsed();
+            Served::load(snapshot, self.search_cache_entries)
+        });
         match opened {
             Ok(served) => {
-                info!(generation = %wanted, "serving a new snapshot");
+                let ms = |d: Duration| d.as_millis() as u64;
+                info!(
+                    generation = %wanted,
+                    open_ms = ms(opened_at),
+                    verify_ms = ms(verified_at - opened_at),
+                    load_ms = ms(started.elapsed() - verified_at),
+                    "serving a new snapshot"
+                );
                 *self
                     .served
                     .write()
                     .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(served));
+                *self
+                    .problem
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                Refresh::Swapped { generation: wanted }
             }
-            Err(e) => {
-                error!(generation = %wanted, "refusing the new snapshot, keeping the previous one: {e}")
-            }
+            Err(e) => self.refuse(Some(wanted), e.to_string()),
+        }
+    }
+
+    /// Logs why the published generation is not served (once per problem and period).
+    fn refuse(&self, generation: Option<String>, reason: String) -> Refresh {
+        let serving = self.snapshot().map(|s| s.id().to_string());
+        let mut problem = self
+            .problem
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let repeated = problem.as_ref().is_some_and(|p| {
+            p.generation == generation && p.reason == reason && p.at.elapsed() < RETRY_REFUSED
+        });
+        let keeping = serving.as_deref().unwrap_or("none: nothing is served yet");
+        let shown = generation.as_deref().unwrap_or("?");
+        if repeated {
+            debug!(generation = %shown, "still refusing the new snapshot: {reason}");
+        } else {
+            error!(
+                generation = %shown,
+                "refusing the new snapshot, keeping the previous one ({keeping}): {reason}"
+            );
+            *problem = Some(Problem {
+                generation: generation.clone(),
+                reason: reason.clone(),
+                at: Instant::now(),
+            });
+        }
+        Refresh::Refused {
+            generation,
+            serving,
+            reason,
         }
     }
 }
@@ -184,7 +290,11 @@ pub async fn watch(state: Arc<AppState>, period: Duration) {
     loop {
         ticker.tick().await;
         let state = Arc::clone(&state);
-        if let Err(e) = tokio::task::spawn_blocking(move || state.refresh()).await {
+        if let Err(e) = tokio::task::spawn_blocking(move || {
+            state.refresh();
+        })
+        .await
+        {
             error!("the snapshot watcher failed: {e}");
         }
     }

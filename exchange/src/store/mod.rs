@@ -15,6 +15,17 @@
 //! replacing `current`. A run that fails or is killed at any point leaves `current` as it
 //! was, so readers keep the previous generation. SQLite is opened `immutable` by readers:
 //! no locks, which is what makes sharing over NFS (Toolforge) safe.
+//!
+//! What a run leaves behind when it stops at each point:
+//!
+//! - failed (an error, a full disk): nothing; its `.building` directory is removed;
+//! - killed while building: a `.building` directory, removed by the next [`DataDir::begin`]
+//!   (and never read: readers only follow `current`);
+//! - killed between the rename and the new pointer: a complete generation that was never
+//!   current, removed in its turn when old generations are ([`KEEP_GENERATIONS`]);
+//! - killed with `current.tmp` written: that file, replaced by the next publish;
+//! - `indexer.lock` always stays; the lock on it is the kernel's (`flock`), released when
+//!   the process ends however it ends, so a killed run never blocks the next one.
 
 mod reader;
 mod writer;
@@ -64,6 +75,84 @@ pub enum StoreError {
     Invalid { path: PathBuf, reason: String },
     #[error("cannot store the profile of {user}: {reason}")]
     Profile { user: String, reason: String },
+    /// The disk (or the quota) is full: SQLite's `SQLITE_FULL`, or an `ENOSPC`/`EDQUOT`
+    /// from the search index. Said plainly, whoever reports it.
+    #[error("no space left on device: cannot write {path} ({detail})")]
+    DiskFull { path: PathBuf, detail: String },
+}
+
+/// Whether an I/O error means that the file system (or the quota) is full.
+pub(crate) fn is_disk_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// An SQLite error on the generation's database; a full disk is said as such.
+pub(crate) fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |source| {
+        if source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            StoreError::DiskFull {
+                path: path.to_path_buf(),
+                detail: format!("SQLite: {source}"),
+            }
+        } else {
+            StoreError::Sqlite {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// A search index error; a full disk is said as such.
+pub(crate) fn index_err(path: &Path) -> impl Fn(tantivy::TantivyError) -> StoreError + '_ {
+    use tantivy::TantivyError;
+    use tantivy::directory::error::{OpenReadError, OpenWriteError};
+    move |source| {
+        let io = match &source {
+            TantivyError::IoError(io)
+            | TantivyError::OpenWriteError(OpenWriteError::IoError { io_error: io, .. })
+            | TantivyError::OpenReadError(OpenReadError::IoError { io_error: io, .. }) => {
+                Some(io.as_ref())
+            }
+            _ => None,
+        };
+        // Some of tantivy's paths keep only the message of the I/O error (`Internal`, or an
+        // `io::Error` remade from another), so its errno is read back from the text.
+        if io.is_some_and(|io| is_disk_full(io) || says_disk_full(&io.to_string()))
+            || says_disk_full(&source.to_string())
+        {
+            let detail = match io {
+                Some(io) => io.to_string(),
+                None => source.to_string(),
+            };
+            StoreError::DiskFull {
+                path: path.to_path_buf(),
+                detail: format!("search index: {detail}"),
+            }
+        } else {
+            StoreError::Index {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    }
+}
+
+/// Whether an error message carries the `(os error N)` of a full disk or quota, as Rust
+/// prints I/O errors.
+fn says_disk_full(text: &str) -> bool {
+    text.match_indices("(os error ").any(|(at, found)| {
+        let digits: String = text[at + found.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+            .parse()
+            .is_ok_and(|errno| is_disk_full(&io::Error::from_raw_os_error(errno)))
+    })
 }
 
 pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
@@ -155,30 +244,55 @@ impl DataDir {
     }
 
     /// Makes a finished `.building` directory the current generation.
+    ///
+    /// Fails only when the generation was *not* published (`current` unchanged, and the
+    /// renamed directory taken away again: nobody ever saw it). Once `current` names it,
+    /// what is left to do (syncing the directory, removing old generations) can only be
+    /// warned about: the run did publish.
     fn publish(&self, id: &str, building: &Path) -> Result<(), StoreError> {
         sync_tree(building)?;
+        let previous = self.current().ok().flatten();
         let final_dir = self.generation_dir(id);
         fs::rename(building, &final_dir).map_err(io_err("renaming", building))?;
-        sync_dir(&self.generations())?;
         let tmp = self.root.join("current.tmp");
-        {
+        let swapped = sync_dir(&self.generations()).and_then(|()| {
             let mut file = File::create(&tmp).map_err(io_err("creating", &tmp))?;
             writeln!(file, "{id}").map_err(io_err("writing", &tmp))?;
             file.sync_all().map_err(io_err("syncing", &tmp))?;
+            drop(file);
+            fs::rename(&tmp, self.pointer()).map_err(io_err("publishing", &self.pointer()))
+        });
+        if let Err(e) = swapped {
+            // Not published: the pointer still names the previous generation.
+            let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_dir_all(&final_dir);
+            return Err(e);
         }
-        fs::rename(&tmp, self.pointer()).map_err(io_err("publishing", &self.pointer()))?;
-        sync_dir(&self.root)?;
-        self.remove_old(KEEP_GENERATIONS)
+        if let Err(e) = sync_dir(&self.root) {
+            tracing::warn!("generation {id} is published, but {e}");
+        }
+        if let Err(e) = self.prune(KEEP_GENERATIONS, previous.as_deref()) {
+            tracing::warn!("generation {id} is published, but removing old ones failed: {e}");
+        }
+        Ok(())
     }
 
     /// Removes published generations beyond the newest `keep`, never the current one.
     pub fn remove_old(&self, keep: usize) -> Result<(), StoreError> {
+        self.prune(keep, None)
+    }
+
+    /// [`remove_old`](Self::remove_old), also keeping `also`: the generation that was
+    /// current until a moment ago, which a reader may still be serving. (Generations that
+    /// were never current, left by a run killed just before its pointer swap, sort newer
+    /// than it and must not push it out.)
+    fn prune(&self, keep: usize, also: Option<&str>) -> Result<(), StoreError> {
         let current = self.current()?;
         let mut ids = self.published()?;
         ids.sort();
         let excess = ids.len().saturating_sub(keep);
         for id in ids.into_iter().take(excess) {
-            if Some(&id) != current.as_ref() {
+            if Some(&id) != current.as_ref() && Some(id.as_str()) != also {
                 let dir = self.generation_dir(&id);
                 fs::remove_dir_all(&dir).map_err(io_err("removing", &dir))?;
             }

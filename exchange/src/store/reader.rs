@@ -9,6 +9,7 @@ use tantivy::{Index, IndexReader, ReloadPolicy, Searcher};
 
 use super::{
     ConnectionKind, INDEX_DIR, PageRecord, SCHEMA_VERSION, SQLITE_FILE, StoreError, UserRecord,
+    io_err,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use std::collections::HashMap;
@@ -39,20 +40,25 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
-    /// Opens a generation directory, refusing one that is incomplete or of another schema.
+    /// Opens a generation directory, refusing one that is incomplete or of another schema,
+    /// or visibly damaged: a database file that is not SQLite or not as long as its header
+    /// says (truncated, extended), a profile count that differs from the one written at
+    /// publishing, a search index that does not open or does not hold every profile. These
+    /// checks read a few pages; [`verify`](Self::verify) reads everything.
     pub fn open(dir: &Path, id: &str) -> Result<Snapshot, StoreError> {
         let db_path = dir.join(SQLITE_FILE);
-        if !db_path.is_file() {
-            return Err(StoreError::Invalid {
-                path: dir.to_path_buf(),
-                reason: format!("{SQLITE_FILE} is missing"),
-            });
-        }
-        let conn = open_connection(&db_path)?;
         let invalid = |reason: String| StoreError::Invalid {
             path: dir.to_path_buf(),
             reason,
         };
+        if !dir.is_dir() {
+            return Err(invalid("its directory is missing".into()));
+        }
+        if !db_path.is_file() {
+            return Err(invalid(format!("{SQLITE_FILE} is missing")));
+        }
+        check_sqlite_file(&db_path).map_err(|e| invalid(format!("{SQLITE_FILE} {e}")))?;
+        let conn = open_connection(&db_path)?;
         let meta = |key: &str| -> Result<Option<String>, StoreError> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()
@@ -63,24 +69,39 @@ impl Snapshot {
         }
         let version = meta("schema_version")?;
         if version.as_deref() != Some(&SCHEMA_VERSION.to_string()) {
+            let found = version.map_or_else(|| "none".to_string(), |v| format!("{v:?}"));
             return Err(invalid(format!(
-                "schema version {version:?}, this program reads {SCHEMA_VERSION}"
+                "schema version {found}, this program reads {SCHEMA_VERSION}"
             )));
         }
-        let (index, fields) =
-            search_index::open(&dir.join(INDEX_DIR)).map_err(|source| StoreError::Index {
-                path: dir.join(INDEX_DIR),
-                source,
-            })?;
+        let profiles: u64 = conn
+            .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+            .map_err(|e| invalid(format!("cannot count its profiles: {e}")))?;
+        if let Some(written) = meta("profiles")?
+            && written != profiles.to_string()
+        {
+            return Err(invalid(format!(
+                "it holds {profiles} profiles, {written} were written"
+            )));
+        }
+        let index_dir = dir.join(INDEX_DIR);
+        let index_error = |source| StoreError::Index {
+            path: index_dir.clone(),
+            source,
+        };
+        let (index, fields) = search_index::open(&index_dir).map_err(index_error)?;
         // A published generation never changes, so the reader never reloads.
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
-            .map_err(|source| StoreError::Index {
-                path: dir.join(INDEX_DIR),
-                source,
-            })?;
+            .map_err(index_error)?;
+        let documents = reader.searcher().num_docs();
+        if documents != profiles {
+            return Err(invalid(format!(
+                "its search index holds {documents} documents for {profiles} profiles"
+            )));
+        }
         let mut conns = vec![Mutex::new(conn)];
         for _ in 1..connection_count() {
             conns.push(Mutex::new(open_connection(&db_path)?));
@@ -94,6 +115,69 @@ impl Snapshot {
             reader,
             fields,
         })
+    }
+
+    /// Reads the whole generation and checks it: SQLite's `PRAGMA quick_check` (every page
+    /// and record well-formed) and the checksum of every file of the search index. What a
+    /// server runs before it starts answering from a new generation, so that bytes damaged
+    /// after publishing are refused at once rather than met by some request later. At
+    /// 100,000 profiles (230 MB) it takes about a second.
+    pub fn verify(&self) -> Result<(), StoreError> {
+        let invalid = |reason: String| StoreError::Invalid {
+            path: self.dir.clone(),
+            reason,
+        };
+        let problems: Vec<String> = self
+            .with_conn(|c| {
+                let mut stmt = c.prepare("PRAGMA quick_check")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                rows.collect()
+            })
+            .map_err(|e| invalid(format!("{SQLITE_FILE} does not pass quick_check: {e}")))?;
+        if problems != ["ok"] {
+            // One line for the log, however many SQLite found (its rows hold line breaks).
+            let lines: Vec<&str> = problems
+                .iter()
+                .flat_map(|p| p.lines())
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("***"))
+                .collect();
+            let more = match lines.len() {
+                0..=3 => String::new(),
+                n => format!(" (and {} more)", n - 3),
+            };
+            return Err(invalid(format!(
+                "{SQLITE_FILE} does not pass quick_check: {}{more}",
+                lines[..lines.len().min(3)].join("; ")
+            )));
+        }
+        let index_dir = self.dir.join(INDEX_DIR);
+        let entries = std::fs::read_dir(&index_dir).map_err(io_err("listing", &index_dir))?;
+        let mut damaged = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err("listing", &index_dir))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            // meta.json and tantivy's own dot files carry no checksum; every segment file does.
+            if name.starts_with('.') || name == "meta.json" {
+                continue;
+            }
+            match self.index.directory().validate_checksum(Path::new(name)) {
+                Ok(true) => {}
+                Ok(false) => damaged.push(name.to_string()),
+                Err(e) => damaged.push(format!("{name} ({e})")),
+            }
+        }
+        if !damaged.is_empty() {
+            damaged.sort();
+            return Err(invalid(format!(
+                "damaged search index files: {}",
+                damaged.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     pub fn id(&self) -> &str {
@@ -403,6 +487,52 @@ impl Snapshot {
             reason: format!("a stored profile does not decode: {e}"),
         })
     }
+}
+
+/// Checks the database file against its own header: SQLite's magic string, a valid page
+/// size, and (when the header's page count is valid, as it is in every file SQLite wrote)
+/// a length of exactly that many pages. An `immutable` database is never checked by SQLite
+/// itself against its length: a truncated file would fail only on the first read past
+/// the end, in the middle of serving.
+fn check_sqlite_file(path: &Path) -> Result<(), String> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|e| format!("cannot be opened: {e}"))?;
+    let length = file
+        .metadata()
+        .map_err(|e| format!("cannot be inspected: {e}"))?
+        .len();
+    let mut header = [0u8; 100];
+    if length < 100 || file.read_exact(&mut header).is_err() {
+        return Err(format!(
+            "is {length} bytes long: too short for an SQLite database"
+        ));
+    }
+    if &header[..16] != b"SQLite format 3\0" {
+        return Err("is not an SQLite database (its header is not SQLite's)".into());
+    }
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65_536,
+        n if n >= 512 && n.is_power_of_two() => u64::from(n),
+        n => return Err(format!("has an invalid page size ({n}) in its header")),
+    };
+    let pages = u64::from(be32(28));
+    let pages_valid = pages > 0 && be32(24) == be32(92);
+    if pages_valid && length != pages * page_size {
+        return Err(format!(
+            "is {length} bytes long, its header says {} ({pages} pages of {page_size}): \
+             it was truncated or extended",
+            pages * page_size
+        ));
+    }
+    if length % page_size != 0 {
+        return Err(format!(
+            "is {length} bytes long, not a whole number of {page_size}-byte pages"
+        ));
+    }
+    Ok(())
 }
 
 /// Opens the generation's database read-only, `immutable` (it never changes): SQLite then

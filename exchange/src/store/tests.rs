@@ -469,3 +469,161 @@ fn an_open_snapshot_keeps_reading_while_newer_generations_are_published() {
     assert!(old.profile("Ana").unwrap().is_some());
     assert!(old.profile("Bob").unwrap().is_none());
 }
+
+#[test]
+fn a_publish_that_cannot_replace_the_pointer_publishes_nothing_and_leaves_nothing() {
+    let (_tmp, data) = data_dir();
+    let first = publish(&data, &["Ana"]);
+    // Something in the way of the new pointer (on a full disk, writing it fails the same way).
+    let in_the_way = data.root().join("current.tmp");
+    fs::create_dir(&in_the_way).unwrap();
+    let mut builder = data.begin("test").unwrap();
+    builder.add_profile(record(&profile("Bob"))).unwrap();
+    let err = builder.publish().unwrap_err();
+    assert!(err.to_string().contains("current.tmp"), "{err}");
+    assert_eq!(data.current().unwrap().as_deref(), Some(first.as_str()));
+    assert_eq!(
+        entries(&data.root().join("generations")),
+        vec![first.clone()],
+        "the generation renamed into place is taken away again"
+    );
+    fs::remove_dir(&in_the_way).unwrap();
+    let second = publish(&data, &["Bob"]);
+    assert_eq!(data.open_current().unwrap().id(), second);
+}
+
+#[test]
+fn generations_never_made_current_do_not_push_out_the_one_served_before() {
+    let (_tmp, data) = data_dir();
+    let a = publish(&data, &["Ana"]);
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let b = publish(&data, &["Bob"]);
+    // Runs killed between renaming their generation into place and replacing `current`
+    // leave complete generations that were never current, newer than `b`.
+    for orphan in ["o1", "o2"] {
+        copy_tree(
+            &data.generation_dir(&b),
+            &data.generation_dir(&format!("{b}-{orphan}")),
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    let c = publish(&data, &["Carla"]);
+    let published = data.published().unwrap();
+    assert_eq!(data.current().unwrap().as_deref(), Some(c.as_str()));
+    assert!(
+        published.contains(&b),
+        "the generation served until now is kept for readers: {published:?}"
+    );
+    assert!(!published.contains(&a), "{published:?}");
+    // The next publish makes room as usual.
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    publish(&data, &["Dora"]);
+    let published = data.published().unwrap();
+    assert!(published.contains(&c), "{published:?}");
+    assert!(published.len() <= KEEP_GENERATIONS + 1, "{published:?}");
+}
+
+#[test]
+fn a_damaged_generation_is_refused_at_open_or_by_verify() {
+    let (_tmp, data) = data_dir();
+    publish(&data, &["Ana", "Bob", "Carla"]);
+    let current = data.current().unwrap().unwrap();
+    let snapshot = data.open_current().unwrap();
+    snapshot.verify().expect("an intact generation verifies");
+    drop(snapshot);
+    let damaged = |name: &str, damage: &dyn Fn(&Path)| -> (Result<Snapshot, StoreError>, PathBuf) {
+        let copy = data.generation_dir(name);
+        copy_tree(&data.generation_dir(&current), &copy);
+        damage(&copy);
+        (Snapshot::open(&copy, name), copy)
+    };
+
+    let (opened, _) = damaged("copy-truncated", &|dir: &Path| {
+        let db = dir.join(SQLITE_FILE);
+        let len = fs::metadata(&db).unwrap().len();
+        File::options()
+            .write(true)
+            .open(&db)
+            .unwrap()
+            .set_len(len - 4096)
+            .unwrap();
+    });
+    let err = opened.unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+
+    let (opened, _) = damaged("copy-not-sqlite", &|dir: &Path| {
+        fs::write(dir.join(SQLITE_FILE), vec![7u8; 8192]).unwrap();
+    });
+    let err = opened.unwrap_err();
+    assert!(err.to_string().contains("not an SQLite database"), "{err}");
+
+    let (opened, _) = damaged("copy-fewer-profiles", &|dir: &Path| {
+        let conn = rusqlite::Connection::open(dir.join(SQLITE_FILE)).unwrap();
+        conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM profiles WHERE user = 'Bob'")
+            .unwrap();
+    });
+    let err = opened.unwrap_err();
+    assert!(
+        err.to_string().contains("2 profiles, 3 were written"),
+        "{err}"
+    );
+
+    // Bytes changed inside a segment file: it opens, `verify` finds it.
+    let (opened, _) = damaged("copy-damaged-segment", &|dir: &Path| {
+        let store = fs::read_dir(dir.join(INDEX_DIR))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "store"))
+            .unwrap();
+        // The first byte: documents (the end of a file is its index and footer).
+        let mut bytes = fs::read(&store).unwrap();
+        bytes[0] ^= 0xff;
+        fs::write(&store, bytes).unwrap();
+    });
+    let err = opened.unwrap().verify().unwrap_err();
+    assert!(
+        err.to_string().contains("damaged search index files"),
+        "{err}"
+    );
+
+    let err = Snapshot::open(&data.generation_dir("no-such-dir"), "no-such-dir").unwrap_err();
+    assert!(err.to_string().contains("directory is missing"), "{err}");
+}
+
+#[test]
+fn a_full_disk_is_said_as_such() {
+    let path = Path::new("/data/generations/x.building/exchange.sqlite");
+    let full =
+        rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL), None);
+    let err = sqlite_err(path)(full);
+    assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+    assert!(
+        err.to_string()
+            .starts_with("no space left on device: cannot write /data/generations/x.building/"),
+        "{err}"
+    );
+    let other = rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        None,
+    );
+    assert!(matches!(sqlite_err(path)(other), StoreError::Sqlite { .. }));
+
+    let enospc = io::Error::from(io::ErrorKind::StorageFull);
+    let tantivy = tantivy::TantivyError::IoError(std::sync::Arc::new(enospc));
+    assert!(matches!(
+        index_err(path)(tantivy),
+        StoreError::DiskFull { .. }
+    ));
+    // Some of tantivy's paths keep only the text.
+    let text = io::Error::from_raw_os_error(28).to_string();
+    if io::Error::from_raw_os_error(28).kind() == io::ErrorKind::StorageFull {
+        let tantivy = tantivy::TantivyError::InternalError(text);
+        assert!(matches!(
+            index_err(path)(tantivy),
+            StoreError::DiskFull { .. }
+        ));
+    }
+    let tantivy = tantivy::TantivyError::InternalError("something else (os error 2)".into());
+    assert!(matches!(index_err(path)(tantivy), StoreError::Index { .. }));
+}

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use rusqlite::{Connection, params};
 
-use super::{DataDir, INDEX_DIR, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_FILE, StoreError, io_err};
+use super::{
+    DataDir, INDEX_DIR, SCHEMA_SQL, SCHEMA_VERSION, SQLITE_FILE, StoreError, index_err, io_err,
+    sqlite_err,
+};
 use crate::connections::{RequestRecord, ThanksRecord};
 use crate::profile::{Profile, SkillKind, SkillRef, Status, Warning};
 use crate::search_index::IndexBuilder;
@@ -85,10 +88,7 @@ pub struct GenerationBuilder {
 }
 
 fn sql_err(path: &std::path::Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-    move |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    }
+    sqlite_err(path)
 }
 
 impl GenerationBuilder {
@@ -99,7 +99,21 @@ impl GenerationBuilder {
         source: &str,
         lock: File,
     ) -> Result<GenerationBuilder, StoreError> {
-        fs::create_dir_all(dir.join(INDEX_DIR)).map_err(io_err("creating", &dir))?;
+        // Once the builder exists, its `Drop` removes the directory of a failed run; until
+        // then (a full disk fails the schema already), this does.
+        Self::create_in(data, id, &dir, source, lock).inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })
+    }
+
+    fn create_in(
+        data: DataDir,
+        id: String,
+        dir: &std::path::Path,
+        source: &str,
+        lock: File,
+    ) -> Result<GenerationBuilder, StoreError> {
+        fs::create_dir_all(dir.join(INDEX_DIR)).map_err(io_err("creating", dir))?;
         let db_path = dir.join(SQLITE_FILE);
         let conn = Connection::open(&db_path).map_err(sql_err(&db_path))?;
         // Nothing reads this file until it is complete and fsynced, so no journal is needed.
@@ -109,15 +123,12 @@ impl GenerationBuilder {
         .map_err(sql_err(&db_path))?;
         conn.execute_batch(SCHEMA_SQL).map_err(sql_err(&db_path))?;
         conn.execute_batch("BEGIN").map_err(sql_err(&db_path))?;
-        let index =
-            IndexBuilder::create(&dir.join(INDEX_DIR)).map_err(|source| StoreError::Index {
-                path: dir.join(INDEX_DIR),
-                source,
-            })?;
+        let index_dir = dir.join(INDEX_DIR);
+        let index = IndexBuilder::create(&index_dir).map_err(index_err(&index_dir))?;
         let mut builder = GenerationBuilder {
             data,
             id,
-            dir,
+            dir: dir.to_path_buf(),
             conn: Some(conn),
             index: Some(index),
             profiles: 0,
@@ -248,10 +259,7 @@ impl GenerationBuilder {
         if let Some(index) = self.index.as_mut() {
             index
                 .add(p, Taxonomy::bundled())
-                .map_err(|source| StoreError::Index {
-                    path: index_dir,
-                    source,
-                })?;
+                .map_err(index_err(&index_dir))?;
         }
         self.profiles += 1;
         Ok(())
@@ -384,10 +392,9 @@ impl GenerationBuilder {
             .map_err(sql_err(&path))?;
         conn.close().map_err(|(_, e)| sql_err(&path)(e))?;
         if let Some(index) = self.index.take() {
-            index.finish().map_err(|source| StoreError::Index {
-                path: self.dir.join(INDEX_DIR),
-                source,
-            })?;
+            index
+                .finish()
+                .map_err(index_err(&self.dir.join(INDEX_DIR)))?;
         }
         self.data.publish(&self.id, &self.dir)?;
         self.published = true;

@@ -605,11 +605,16 @@ pub(crate) fn last_confirmed(data: &DataDir, generation: &str) -> Option<DateTim
 fn write_last_crawl(data: &DataDir, record: &LastCrawl) -> Result<()> {
     let path = data.root().join(LAST_CRAWL_FILE);
     let tmp = data.root().join(format!("{LAST_CRAWL_FILE}.tmp"));
-    fs::write(&tmp, serde_json::to_vec_pretty(record)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
-    fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    let written = fs::write(&tmp, serde_json::to_vec_pretty(record)?)
+        .with_context(|| format!("writing {}", tmp.display()))
+        .and_then(|()| {
+            fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
+            fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
+        });
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -667,17 +672,20 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
         }
         (_, previous, _) => full(options, previous.as_ref(), started, None).await?,
     };
-    write_last_crawl(
-        &options.data,
-        &LastCrawl {
-            started,
-            finished: Utc::now(),
-            mode: summary.mode.to_string(),
-            generation: summary.generation.clone(),
-            requests: summary.requests,
-            marks,
-        },
-    )?;
+    let record = LastCrawl {
+        started,
+        finished: Utc::now(),
+        mode: summary.mode.to_string(),
+        generation: summary.generation.clone(),
+        requests: summary.requests,
+        marks,
+    };
+    // The generation (if any) is published by now: failing to record the run must not say
+    // otherwise. Without the record the next run starts from the generation's own meta
+    // (an earlier point, so it only reads a little more again).
+    if let Err(e) = write_last_crawl(&options.data, &record) {
+        warn!("the crawl is done, but its record could not be saved: {e:#}");
+    }
     Ok(summary)
 }
 
