@@ -5,19 +5,23 @@
 -- web tool's search cache is worth; a cycled list of a hundred searches would make every
 -- search a cache hit.
 --
---   CAPX_PATHS=FILE wrk -s bench/web-popular.lua URL -- PATH
+--   CAPX_PATHS=FILE [CAPX_DRAW=zipf|uniform] wrk -s bench/web-popular.lua URL -- PATH
 --
 -- FILE holds one query string per line, most popular first (bench/web.sh writes it from
 -- the taxonomy: every skill, alone and with a list, a language or a region, pages 1 and 2,
--- shuffled with a fixed seed, after the cycled mix's own queries).
+-- shuffled with a fixed seed, after the cycled mix's own queries). Each request is
+-- PATH?LINE, or PATH followed by LINE when PATH ends with "/": bench/web.sh also uses this
+-- script for the profile pages, with PATH /profile/ and FILE the snapshot's user names
+-- (URL-encoded, shuffled) drawn with CAPX_DRAW=uniform: every profile as likely as another.
 
 local searches = {}
 for line in io.lines(os.getenv("CAPX_PATHS")) do
   searches[#searches + 1] = line
 end
+local uniform = os.getenv("CAPX_DRAW") == "uniform"
 local cumulative, total = {}, 0
 for i = 1, #searches do
-  total = total + 1 / i
+  total = total + (uniform and 1 or 1 / i)
   cumulative[i] = total
 end
 
@@ -29,8 +33,11 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+local separator = "?"
+
 function init(args)
   path = args[1] or path
+  if path:sub(-1) == "/" then separator = "" end
   math.randomseed(1000 + (id or 0) * 7919)
 end
 
@@ -41,7 +48,7 @@ function request()
     local mid = math.floor((lo + hi) / 2)
     if cumulative[mid] < r then lo = mid + 1 else hi = mid end
   end
-  return wrk.format("GET", path .. "?" .. searches[lo])
+  return wrk.format("GET", path .. separator .. searches[lo])
 end
 
 function done(summary, latency, requests)

@@ -8,7 +8,8 @@
 //! skill popularity (a few skills are wanted and offered by many, as on the real
 //! platform), some broad root-category wishes, free text, several languages and time
 //! zones, then times `Matcher::new` and `Matcher::matches` for QUERIES (default 1,000)
-//! people picked at random.
+//! people picked at random. The last line is machine-readable (bench/all.sh):
+//! `RESULT profiles=N queries=Q build_ms=… median_ms=… p99_ms=… max_ms=… broadest_median_ms=…`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -207,15 +208,19 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(ns))
 }
 
-fn quantiles(mut times: Vec<Duration>) -> String {
+/// Median, 99th percentile and maximum.
+fn quantiles(mut times: Vec<Duration>) -> [Duration; 3] {
     times.sort();
     let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
-    format!(
-        "median {}, p99 {}, max {}",
-        ms(at(0.5)),
-        ms(at(0.99)),
-        ms(times[times.len() - 1])
-    )
+    [at(0.5), at(0.99), times[times.len() - 1]]
+}
+
+fn describe([median, p99, max]: [Duration; 3]) -> String {
+    format!("median {}, p99 {}, max {}", ms(median), ms(p99), ms(max))
+}
+
+fn number(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
 fn ms(d: Duration) -> String {
@@ -250,7 +255,8 @@ fn main() {
 
     let started = Instant::now();
     let matcher = Matcher::new(&profiles, Taxonomy::bundled());
-    println!("Matcher::new: {}", ms(started.elapsed()));
+    let build = started.elapsed();
+    println!("Matcher::new: {}", ms(build));
 
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let users: Vec<&str> = (0..queries)
@@ -273,9 +279,10 @@ fn main() {
         entries[2] += found.exchange.len();
     }
     let loop_wall = loop_started.elapsed();
+    let people = quantiles(wall);
     println!(
         "matches() over {queries} people (limit {DEFAULT_LIMIT}): {}",
-        quantiles(wall)
+        describe(people)
     );
     if let (Some(before), Some(after)) = (cpu_before, cpu_time()) {
         let on_cpu = after.saturating_sub(before);
@@ -293,14 +300,23 @@ fn main() {
             started.elapsed()
         })
         .collect();
+    let worst = quantiles(worst);
     println!(
         "matches() for the broadest person, 100 times: {}",
-        quantiles(worst)
+        describe(worst)
     );
     println!(
         "average entries returned: learn_from {:.1}, share_with {:.1}, exchange {:.1}",
         entries[0] as f64 / queries as f64,
         entries[1] as f64 / queries as f64,
         entries[2] as f64 / queries as f64
+    );
+    println!(
+        "RESULT profiles={n} queries={queries} build_ms={} median_ms={} p99_ms={} max_ms={} broadest_median_ms={}",
+        number(build),
+        number(people[0]),
+        number(people[1]),
+        number(people[2]),
+        number(worst[0])
     );
 }

@@ -8,7 +8,8 @@
 //! temporary data directory, then a fixed mix of searches runs once to warm up and once
 //! timed (single skill words in several languages and scripts, typos, prefixes, two-word
 //! queries, words with filters, filters without words). Prints the median and 99th
-//! percentile per size, and per kind of query.
+//! percentile per size, and per kind of query, and for each size a machine-readable line
+//! `RESULT profiles=N published=P searches=S median_ms=… p99_ms=… max_ms=…` (bench/all.sh).
 
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
@@ -240,6 +241,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ms(percentile(times, 99.0))
             );
         }
+        println!(
+            "RESULT profiles={size} published={} searches={searches} median_ms={} p99_ms={} max_ms={}",
+            summary.stats.profiles,
+            ms(percentile(&all, 50.0)),
+            ms(percentile(&all, 99.0)),
+            ms(*all.last().unwrap_or(&Duration::ZERO))
+        );
         table.push((size, percentile(&all, 50.0), percentile(&all, 99.0)));
     }
     println!("\n| profiles | median | p99 |\n|---:|---:|---:|");
