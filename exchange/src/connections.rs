@@ -298,12 +298,22 @@ pub fn request_marker(skill: &str) -> String {
 
 /// A value the web tool writes into a parameter of one of these templates (the request
 /// marker, the `$1`–`$3` of the thanks preload): characters that would end the parameter
-/// or the call are left out, so a free-text skill can never turn the call into another.
+/// or the call are left out, so a free-text skill can never turn the call into another;
+/// and runs of tildes are cut to two, since the wiki turns three or more into the saver's
+/// signature or the time when the page is saved (a skill written `~~~~` would otherwise
+/// become the name of whoever thanks).
 pub fn parameter_value(text: &str) -> String {
-    let kept: String = text
-        .chars()
-        .filter(|c| !matches!(c, '{' | '}' | '|' | '[' | ']' | '<' | '>' | '\n' | '\r'))
-        .collect();
+    let mut kept = String::with_capacity(text.len());
+    let mut tildes = 0;
+    for c in text.chars() {
+        if matches!(c, '{' | '}' | '|' | '[' | ']' | '<' | '>' | '\n' | '\r') {
+            continue;
+        }
+        tildes = if c == '~' { tildes + 1 } else { 0 };
+        if tildes <= 2 {
+            kept.push(c);
+        }
+    }
     kept.trim().to_string()
 }
 
@@ -1078,6 +1088,11 @@ mod tests {
             assert_eq!(extract(&text).templates.len(), 1, "{marker}");
         }
         assert_eq!(request_marker(""), "{{Capacity Exchange request|skill=}}");
+        // A signature or a date written as a skill stays text when the section is saved.
+        assert_eq!(
+            request_marker("~~~~ and ~~~~~ or ~~"),
+            "{{Capacity Exchange request|skill=~~ and ~~ or ~~}}"
+        );
     }
 
     #[test]

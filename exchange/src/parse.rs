@@ -523,11 +523,32 @@ fn project_key(text: &str) -> String {
     }
 }
 
+/// The languages of a list, at most [`MAX_ITEMS`] of them: a Babel item is one word, and
+/// an item may hold several (`pt-N en-3`, as Babel boxes separate them), so the cap counts
+/// words, not items; the rest is left out with one warning.
 fn language_list(param: &str, items: &[String], warnings: &mut Vec<Warning>) -> Vec<LanguageSkill> {
     let mut out: Vec<LanguageSkill> = Vec::new();
+    let mut read = 0;
+    if items.len() > MAX_ITEMS {
+        warnings.push(Warning::new(
+            Some(param),
+            format!(
+                "{} languages; only the first {MAX_ITEMS} are read",
+                items.len()
+            ),
+        ));
+    }
     for item in items.iter().take(MAX_ITEMS) {
         let text = plain_text(item).text;
         for word in text.split_whitespace() {
+            if read == MAX_ITEMS {
+                warnings.push(Warning::new(
+                    Some(param),
+                    format!("more than {MAX_ITEMS} languages; only the first {MAX_ITEMS} are read"),
+                ));
+                return out;
+            }
+            read += 1;
             match babel_item(word) {
                 Ok(skill) => {
                     if languages::language(&skill.code).is_none() {

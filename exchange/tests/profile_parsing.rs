@@ -345,6 +345,40 @@ fn hundreds_of_languages_are_cut_at_max_items_with_a_warning() {
     );
 }
 
+/// Babel separates languages by spaces, so one list item can hold thousands: the cap counts
+/// languages, not items (found by webtool/tests/hostile_profiles.rs, issue 8), and a
+/// `{{#babel:…}}` call of thousands is cut the same way.
+#[test]
+fn thousands_of_languages_in_one_item_or_a_babel_call_are_cut_at_max_items() {
+    let code = |i: usize| {
+        let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+        format!("{}{}{}-1", letter(i / 676), letter(i / 26), letter(i))
+    };
+    let many: Vec<String> = (0..10_000).map(code).collect();
+    let (p, warnings) = with_params(&format!("| languages = {}", many.join(" ")));
+    assert_eq!(p.languages.len(), MAX_ITEMS);
+    let about = warnings_for(&warnings, "languages");
+    assert!(
+        about.len() <= MAX_ITEMS + 1,
+        "at most one warning per code read (unknown codes), and one for the cut: {warnings:?}"
+    );
+    assert!(
+        about.iter().any(|w| w.message.starts_with("more than")),
+        "{warnings:?}"
+    );
+    let (p, warnings) = profile_of(&format!(
+        "{{{{#babel:{}}}}}\n{{{{Capacity Exchange profile\n| offers = Lua\n}}}}",
+        many.join("|")
+    ));
+    assert_eq!(p.languages.len(), MAX_ITEMS);
+    assert!(
+        warnings_for(&warnings, "languages")
+            .iter()
+            .any(|w| w.message.contains("10000 languages")),
+        "{warnings:?}"
+    );
+}
+
 #[test]
 fn a_very_long_free_text_item_is_cut_with_a_warning() {
     let long = "x".repeat(5000);

@@ -210,10 +210,11 @@ fn draw(chart: &Chart, series: &[Series], rows: &[Row], legend: bool) -> String 
 
     for (i, row) in rows.iter().enumerate() {
         let y = top + i as f64 * row_height;
-        let label = shorten(&row.label);
+        // Free text from profiles keeps its bidirectional controls to itself (`crate::bidi`).
+        let label = crate::bidi::isolate(&shorten(&row.label)).into_owned();
         // The tooltip names the row in full with every value: "Lua – Offers: 3, Wants: 1".
         let mut tip = String::with_capacity(row.label.len() + 32);
-        tip.push_str(&row.label);
+        tip.push_str(&crate::bidi::isolate(&row.label));
         for (k, s) in series.iter().enumerate() {
             let value = row.values.get(k).copied().unwrap_or(0);
             let sep = if k == 0 { " – " } else { ", " };

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod badges;
+pub mod bidi;
 pub mod charts;
 pub mod demo;
 pub mod i18n;

@@ -27,6 +27,9 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[path = "hostile/catalogue.rs"]
+mod catalogue;
+
 use base64::Engine;
 use exchange::parse::{PageContext, ProfileTemplate, parse_page};
 use exchange::profile::{LanguageSkill, Level, Profile, SkillRef, Status};
@@ -134,6 +137,38 @@ async fn small_site() -> Site {
     exchange::import::import(&open, &data, "browser test", &mut |_| {})
         .expect("importing the small export");
     serve(dir, data).await
+}
+
+/// The catalogue of hostile profiles (`tests/hostile/catalogue.rs`) with its ordinary
+/// people, and the names the tool gives them all, in the catalogue's order.
+async fn hostile_site() -> (Site, Vec<String>) {
+    let dir = tempfile::tempdir().expect("a temporary data directory");
+    let data = DataDir::new(dir.path());
+    let people = catalogue::people();
+    let users = people
+        .iter()
+        .map(|p| {
+            exchange::wikitext::title::normalize_user_name(&p.title_user)
+                .unwrap_or_else(|| panic!("{:?} is not a user name", p.title_user))
+        })
+        .collect();
+    let bytes: &'static [u8] = Box::leak(catalogue::export(&people).into_boxed_slice());
+    let open = || Ok(exchange::dump::open_bytes(bytes));
+    exchange::import::import(&open, &data, "browser test", &mut |_| {})
+        .expect("importing the hostile catalogue");
+    (serve(dir, data).await, users)
+}
+
+/// Percent-encodes a path segment or a query value.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The small site again, with the thanks and requests a crawl would add: Ana Souza thanked
@@ -1410,5 +1445,214 @@ async fn recognition_and_open_badges_render() {
         check_page(&browser).await;
         check_fits_mobile(&browser).await;
         browser.screenshot(&format!("{name}-mobile")).await;
+    }
+}
+
+/// What the hostile catalogue's pages must be in a real browser: nothing from a profile
+/// runs (no script, no handler, no alert, no CSP violation on the console); nothing is
+/// wider than the window; no card overlaps another or is wider than its list; in every
+/// card the skills stand in the order written, even after an override; and the ordinary
+/// people's cards, next to the hostile ones, show exactly their name and skills, their name
+/// read letter by letter from left to right.
+const HOSTILE_LAYOUT: &str = "
+    const ordinary = arguments[0];
+    const problems = [];
+    const rtl = document.documentElement.dir === 'rtl';
+    const describe = e => e.tagName.toLowerCase() + (e.getAttribute('class') ? '.' + e.getAttribute('class') : '');
+    if (document.documentElement.scrollWidth > innerWidth) {
+      const wide = [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > innerWidth + 1
+          || (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1))
+        .slice(-8).map(describe);
+      problems.push('the page scrolls sideways: ' + document.documentElement.scrollWidth + ' > ' + innerWidth + ': ' + wide.join(' '));
+    }
+    const cards = [...document.querySelectorAll('.card')];
+    // The name exactly as written: String.trim() would also drop a byte-order mark.
+    const name = c => { const b = c.querySelector('h3 a bdi'); return b ? b.textContent : ''; };
+    const rects = cards.map(c => c.getBoundingClientRect());
+    cards.forEach((card, i) => {
+      const r = rects[i];
+      const box = card.parentElement.getBoundingClientRect();
+      if (r.left < box.left - 1 || r.right > box.right + 1)
+        problems.push('a card is wider than its list: ' + name(card));
+      if (card.scrollWidth > card.clientWidth + 1)
+        problems.push('something sticks out of the card of ' + name(card) + ': ' + card.scrollWidth + ' > ' + card.clientWidth);
+      for (let j = i + 1; j < cards.length; j++) {
+        const s = rects[j];
+        const w = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+        const h = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+        if (w > 1 && h > 1) problems.push('cards overlap: ' + name(card) + ' / ' + name(cards[j]));
+      }
+    });
+    // Whatever a line holds stands in the order written: each part after the one before on
+    // its line (to its right, or its left on a right-to-left page), or on a later line. An
+    // override that escaped its isolation would turn the rest of the line around.
+    const lines = document.querySelectorAll('.card h3, .card p, aside li, .facts dd, .peers li, .reasons li, .skill-links li');
+    for (const line of lines) {
+      const parts = [...line.children].filter(e => e.getClientRects().length > 0);
+      for (let k = 1; k < parts.length; k++) {
+        const before = [...parts[k - 1].getClientRects()].pop();
+        const next = parts[k].getClientRects()[0];
+        const later_line = next.top >= before.bottom - 2;
+        const after = rtl ? next.right <= before.left + 1 : next.left >= before.right - 1;
+        if (!later_line && !after)
+          problems.push('out of order in ' + describe(line) + ': ' + JSON.stringify(parts[k - 1].innerText) + ' then ' + JSON.stringify(parts[k].innerText));
+      }
+    }
+    const found = {};
+    for (const o of ordinary) {
+      for (const card of cards.filter(c => name(c) === o.user)) {
+        found[o.user] = (found[o.user] || 0) + 1;
+        const heading = card.querySelector('h3').innerText.trim();
+        if (heading !== o.user) problems.push('the heading of ' + o.user + '’s card reads ' + JSON.stringify(heading));
+        const chips = [...card.querySelectorAll('.chip')].map(c => c.innerText.trim());
+        if (card.tagName === 'ARTICLE' && JSON.stringify(chips) !== JSON.stringify(o.chips))
+          problems.push(o.user + '’s card shows ' + JSON.stringify(chips) + ', not ' + JSON.stringify(o.chips));
+        if (card.tagName !== 'ARTICLE' && !chips.every(c => o.chips.includes(c)))
+          problems.push(o.user + '’s entry shows ' + JSON.stringify(chips));
+        const text = card.querySelector('h3 bdi').firstChild;
+        let before = null;
+        for (let k = 0; k < text.length; k++) {
+          if (text.data[k] === ' ') continue;
+          const range = document.createRange();
+          range.setStart(text, k);
+          range.setEnd(text, k + 1);
+          const at = range.getBoundingClientRect();
+          if (before && at.left < before.left - 0.5 && at.top < before.bottom - 2)
+            problems.push(o.user + '’s name is not drawn left to right at letter ' + k);
+          before = at;
+        }
+      }
+    }
+    const bad = [];
+    for (const e of document.querySelectorAll('*')) {
+      for (const a of e.attributes) {
+        const value = a.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+        if (a.name.startsWith('on') || a.name === 'style') bad.push(e.tagName + ' ' + a.name);
+        if (['href', 'src', 'action', 'formaction', 'xlink:href'].includes(a.name)
+            && /^(javascript|data|vbscript):/.test(value))
+          bad.push(e.tagName + ' ' + a.name + '=' + a.value);
+      }
+    }
+    for (const s of document.querySelectorAll('script, iframe, object, embed')) bad.push(describe(s));
+    for (const i of document.querySelectorAll('main img:not(.open-badge img)')) bad.push('img ' + i.getAttribute('src'));
+    return { problems, found, bad, pwned: window.capxPwned === undefined ? null : String(window.capxPwned) };";
+
+/// The hostile catalogue in Chromium, at desktop and phone width: every hostile person's
+/// profile page, and search pages where hostile and ordinary cards stand side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Debian's chromium and chromium-driver; tests/run runs it with --include-ignored"]
+async fn hostile_catalogue_neither_runs_nor_breaks_layout() {
+    let (site, users) = hostile_site().await;
+    let browser = Browser::start(&site.base).await;
+    let people = catalogue::people();
+    let slug = |user: &str| {
+        let ascii: String = user
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(24)
+            .collect();
+        ascii.to_lowercase()
+    };
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for (i, (person, user)) in people.iter().zip(&users).enumerate() {
+        if !person.ordinary {
+            pages.push((
+                format!("hostile-profile-{i:02}-{}", slug(user)),
+                format!("/profile/{}?uselang=en", encode(&user.replace(' ', "_"))),
+            ));
+        }
+    }
+    for (name, path) in [
+        ("hostile-search-lua", "/search?q=Lua&uselang=en"),
+        ("hostile-search-lua-2", "/search?q=Lua&offset=20&uselang=en"),
+        (
+            "hostile-search-look-alikes",
+            "/search?q=Ana%20Souza&uselang=en",
+        ),
+        ("hostile-search-hostile", "/search?q=Hostile&uselang=en"),
+        (
+            "hostile-search-hostile-2",
+            "/search?q=Hostile&offset=20&uselang=en",
+        ),
+        ("hostile-skill-lua", "/skill/lua-modules?uselang=en"),
+        ("hostile-search-lua-ar", "/search?q=Lua&uselang=ar"),
+        (
+            "hostile-profile-bidi-ar",
+            "/profile/Hostile_Bidi?uselang=ar",
+        ),
+        ("hostile-match-bidi", "/match/Hostile_Bidi?uselang=en"),
+        ("hostile-profile-ana", "/profile/Ana_Souza?uselang=en"),
+        ("hostile-stats", "/stats?uselang=en"),
+    ] {
+        pages.push((name.to_string(), path.to_string()));
+    }
+    let ordinary = |lang: &str| -> Value {
+        catalogue::ORDINARY
+            .iter()
+            .map(|o| {
+                let chips: Vec<&str> = o
+                    .offers
+                    .iter()
+                    .chain(o.wants)
+                    .map(|typed| {
+                        let skill = taxonomy().resolve(typed).expect("a taxonomy skill");
+                        taxonomy().label(skill, lang)
+                    })
+                    .collect();
+                json!({"user": o.user, "chips": chips})
+            })
+            .collect()
+    };
+    for (width, height, suffix) in [(1280, 900, ""), (MOBILE_WIDTH, 844, "-mobile")] {
+        browser.resize(width, height).await;
+        for (name, path) in &pages {
+            browser.goto(path).await;
+            check_page(&browser).await;
+            let lang = if path.contains("uselang=ar") {
+                "ar"
+            } else {
+                "en"
+            };
+            let found = browser.js(HOSTILE_LAYOUT, json!([ordinary(lang)])).await;
+            assert_eq!(found["bad"], json!([]), "on {path} at {width}px");
+            assert_eq!(
+                found["pwned"],
+                Value::Null,
+                "a script from a profile ran on {path}"
+            );
+            let alert = browser
+                .try_command(reqwest::Method::GET, "/alert/text", None)
+                .await;
+            assert!(
+                alert.as_ref().is_err_and(|e| e.error == "no such alert"),
+                "an alert is open on {path}: {alert:?}"
+            );
+            assert_eq!(
+                found["problems"],
+                json!([]),
+                "on {path} at {width}px: {found}"
+            );
+            if name == "hostile-search-lua" || name == "hostile-search-lua-ar" {
+                // Side by side: the three ordinary people and the bidi attacks on one page.
+                for o in &catalogue::ORDINARY {
+                    assert_eq!(found["found"][o.user], 1, "{path}: {found}");
+                }
+                let names = browser
+                    .js(
+                        "return [...document.querySelectorAll('.card h3 bdi')].map(b => b.textContent)",
+                        json!([]),
+                    )
+                    .await;
+                assert!(
+                    names
+                        .as_array()
+                        .is_some_and(|n| n.iter().any(|n| n == "Hostile Bidi")),
+                    "{path}: {names}"
+                );
+            }
+            browser.assert_no_console_errors().await;
+            browser.screenshot(&format!("{name}{suffix}")).await;
+        }
     }
 }

@@ -321,8 +321,8 @@ async fn an_empty_result_says_so_and_filters_can_be_cleared() {
     let (_, _, filtered) = get(format!("{base}/search?q=Lua&country=BR&uselang=en"), None).await;
     assert!(filtered.contains(">Clear filters</a>"), "{filtered}");
     assert!(
-        filtered.contains(">português (pt)</a>"),
-        "language facets by their own names: {filtered}"
+        filtered.contains("><bdi>português (pt)</bdi></a>"),
+        "language facets by their own names, isolated like all text from profiles: {filtered}"
     );
     assert!(
         filtered.contains("href=\"/search?uselang=en&amp;q=Lua\""),

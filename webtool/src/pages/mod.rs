@@ -3,6 +3,9 @@
 //! Templates and the stylesheet are embedded in the binary. Every page is rendered in the
 //! reader's language (`?uselang=`, then the `capx-lang` cookie, then Accept-Language), right
 //! to left where the language is, and autoescaped: text from profiles is always text.
+//! Every printed value also has its bidirectional controls balanced (`crate::bidi`), and
+//! every text argument of a message that holds such controls is isolated, so that text
+//! from a profile cannot reorder the words around it.
 
 mod about;
 mod builder;
@@ -25,6 +28,7 @@ pub use skill::{feed as skill_feed, skill};
 pub use skills::skills;
 pub use statistics::statistics;
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use axum::extract::{FromRequestParts, Query};
@@ -34,7 +38,7 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::{Environment, Value, context};
 use tracing::error;
 
-use crate::i18n;
+use crate::{bidi, i18n};
 
 /// Where people edit their profiles.
 pub const WIKI: &str = "https://meta.wikimedia.org";
@@ -46,6 +50,25 @@ fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        // Autoescaping as by default, after balancing the bidirectional controls of every
+        // string printed: `<bdi>` isolates only balanced text (see `crate::bidi`).
+        env.set_formatter(|out, state, value| {
+            if let Some(text) = value.as_str()
+                && let Cow::Owned(balanced) = bidi::balance(text)
+            {
+                let balanced = if value.is_safe() {
+                    Value::from_safe_string(balanced)
+                } else {
+                    Value::from(balanced)
+                };
+                return minijinja::escape_formatter(out, state, &balanced);
+            }
+            minijinja::escape_formatter(out, state, value)
+        });
+        // For text outside any element of its own: the page's title.
+        env.add_filter("isolate", |text: Cow<'_, str>| {
+            bidi::isolate(&text).into_owned()
+        });
         for (name, source) in [
             ("base.html", include_str!("../../templates/base.html")),
             ("home.html", include_str!("../../templates/home.html")),
@@ -126,7 +149,14 @@ fn language_links() -> Vec<Value> {
 fn render(lang: &'static str, name: &str, extra: Value, status: StatusCode) -> Response {
     let env = environment();
     let msg = move |key: String, args: minijinja::value::Rest<Value>| -> String {
-        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        // Text from profiles (a name, a skill) stays inside its place in the sentence.
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| match a.as_str() {
+                Some(text) => bidi::isolate(text).into_owned(),
+                None => a.to_string(),
+            })
+            .collect();
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         i18n::Catalog::global().message(lang, &key, &refs)
     };

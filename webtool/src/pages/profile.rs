@@ -15,9 +15,9 @@ use minijinja::{Value, context};
 use super::{
     Lang, WIKI, no_snapshot, not_found_page, render, server_error, urlencode, view, wiki_url,
 };
-use crate::badges;
 use crate::i18n::Catalog;
 use crate::state::{AppState, Served};
+use crate::{badges, bidi};
 
 /// How many peers the profile page suggests per list; the match page has the rest.
 const PEERS: usize = 5;
@@ -58,7 +58,7 @@ pub async fn profile(
         .iter()
         .map(|skill| {
             let label = view::skill_label(skill.id(), skill.display(), lang);
-            let isolated = format!("\u{2068}{label}\u{2069}");
+            let isolated = bidi::isolate_always(&label);
             context! {
                 ask => catalog.message(lang, "capx-profile-ask-skill", &[&isolated]),
                 ask_url => talk_url(&name, lang, Some((skill, &label))),
@@ -74,8 +74,8 @@ pub async fn profile(
         (entries(&m.learn_from), entries(&m.share_with))
     });
     let lists = vec![
-        context! { title => catalog.message(lang, "capx-profile-learn-from", &[&name]), entries => learn_from },
-        context! { title => catalog.message(lang, "capx-profile-share-with", &[&name]), entries => share_with },
+        context! { title => catalog.message(lang, "capx-profile-learn-from", &[&bidi::isolate(&name)]), entries => learn_from },
+        context! { title => catalog.message(lang, "capx-profile-share-with", &[&bidi::isolate(&name)]), entries => share_with },
     ];
     let extra = context! {
         p => view::profile(&profile, lang, now),

@@ -17,6 +17,7 @@ use exchange::taxonomy::{Skill, Taxonomy};
 use minijinja::{Value, context};
 
 use super::{Lang, PUBLIC_URL, no_snapshot, not_found_page, render, server_error, urlencode, view};
+use crate::bidi;
 use crate::i18n::Catalog;
 use crate::state::AppState;
 
@@ -208,7 +209,7 @@ fn atom(
         let title = catalog.message(
             lang,
             "capx-skill-feed-entry",
-            &[&p.user, &offered.join(", ")],
+            &[&bidi::isolate(&p.user), &bidi::isolate(&offered.join(", "))],
         );
         let summary: Vec<String> = p
             .offers
@@ -233,8 +234,10 @@ fn atom(
 }
 
 /// Escapes text for XML content and attribute values, and drops the control characters
-/// XML 1.0 cannot carry at all.
+/// XML 1.0 cannot carry at all; bidirectional controls are balanced (`crate::bidi`), so that
+/// a feed reader shows each text without it reordering the next.
 fn xml_escape(text: &str) -> String {
+    let text = bidi::balance(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -426,9 +426,10 @@ fn regions(page: &Page, stats: &Stats) -> Section {
 }
 
 /// Text set apart from the text around it (FSI … PDI), so a Latin skill name inside an Arabic
-/// sentence, or the reverse, keeps its own direction.
+/// sentence, or the reverse, keeps its own direction; balanced first (`crate::bidi`), so
+/// that free text cannot close the isolate early.
 fn isolate(text: &str) -> String {
-    format!("\u{2068}{text}\u{2069}")
+    crate::bidi::isolate_always(text)
 }
 
 /// A language's name for any reader: its own name (autonym) and code, as language menus

@@ -16,6 +16,7 @@ use exchange::timezone;
 use minijinja::{Value, context};
 
 use super::urlencode;
+use crate::bidi;
 use crate::i18n::Catalog;
 
 fn msg(lang: &str, key: &str, args: &[&str]) -> String {
@@ -119,6 +120,7 @@ pub fn profile(p: &Profile, lang: &str, now: DateTime<Utc>) -> Value {
         .map(|code| exchange::geo::find_country(code).map_or(code.to_string(), |c| c.name.clone()));
     context! {
         user => p.user.clone(),
+        hidden => bidi::invisible_code_points(&p.user),
         page => p.page.clone(),
         paused => p.status == Status::Paused,
         offers => chips(&p.offers),
@@ -142,7 +144,8 @@ pub fn profile(p: &Profile, lang: &str, now: DateTime<Utc>) -> Value {
 /// A match reason in the reader's language, from its code and machine arguments.
 pub fn reason_text(reason: &Reason, lang: &str) -> String {
     let arg = |i: usize| reason.args.get(i).map(String::as_str).unwrap_or("");
-    let skill = |i: usize| skill_label(Some(arg(i)), arg(i), lang);
+    // Free text may hold bidirectional controls: kept inside its place in the sentence.
+    let skill = |i: usize| bidi::isolate(&skill_label(Some(arg(i)), arg(i), lang)).into_owned();
     match reason.code {
         ReasonCode::OffersWhatYouWant => {
             msg(lang, "capx-reason-offers-what-you-want", &[&skill(0)])
@@ -214,5 +217,10 @@ pub fn match_entry(m: &Match, lang: &str) -> Value {
         })
         .collect();
     let reasons: Vec<String> = m.reasons.iter().map(|r| reason_text(r, lang)).collect();
-    context! { user => m.user.clone(), skills => skills, reasons => reasons }
+    context! {
+        user => m.user.clone(),
+        hidden => bidi::invisible_code_points(&m.user),
+        skills => skills,
+        reasons => reasons,
+    }
 }
