@@ -239,6 +239,8 @@ fn read_params(
                 profile.projects = text_list(param, value, warnings)
                     .iter()
                     .map(|p| project_key(p))
+                    // An address with nothing but a scheme or slashes names no project.
+                    .filter(|p| !p.is_empty())
                     .collect();
                 dedupe(&mut profile.projects);
             }
@@ -629,7 +631,11 @@ pub fn normalize_timezone(text: &str) -> Option<String> {
     let digits = digits.trim();
     let (hours, minutes) = match digits.split_once(':') {
         Some((h, m)) => (h.parse::<u32>().ok()?, m.parse::<u32>().ok()?),
-        None if digits.len() == 4 => (digits[..2].parse().ok()?, digits[2..].parse().ok()?),
+        // `get`: the four bytes need not be four characters.
+        None if digits.len() == 4 => (
+            digits.get(..2)?.parse().ok()?,
+            digits.get(2..)?.parse().ok()?,
+        ),
         None => (digits.parse().ok()?, 0),
     };
     if hours > 14 || !matches!(minutes, 0 | 30 | 45) {

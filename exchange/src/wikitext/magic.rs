@@ -233,7 +233,8 @@ pub(crate) fn classify(name: &str, has_args: bool) -> Callee<'_> {
     }
     if let Some(colon) = part.find(':') {
         let func = part[..colon].trim();
-        let first = part[colon + 1..].trim();
+        // MediaWiki trims the first argument with PHP's `trim()`, as every other one.
+        let first = super::php_trim(&part[colon + 1..]);
         if func.starts_with('#') {
             return Callee::Function {
                 name: func.to_lowercase(),
@@ -271,6 +272,10 @@ mod tests {
         assert_eq!(classify("!", false), Callee::MagicWord("!"));
         assert!(
             matches!(classify("#babel:pt-N", true), Callee::Function { name, first } if name == "#babel" && first == "pt-N")
+        );
+        // PHP's trim(): NUL goes, a no-break space stays.
+        assert!(
+            matches!(classify("#babel:\0pt-N\u{a0}", true), Callee::Function { first, .. } if first == "pt-N\u{a0}")
         );
         assert!(matches!(classify("LC: X", false), Callee::Function { name, .. } if name == "lc"));
         assert_eq!(classify("subst:Foo", false), Callee::Page("Foo"));

@@ -102,35 +102,69 @@ const URL_SCHEMES: &[&str] = &["http://", "https://", "//", "mailto:", "ftp://",
 /// Replaces `[[target|label]]` by its label (or target) and `[url label]` by its label.
 fn resolve_links(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(open) = rest.find('[') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open..];
-        if let Some(inner) = after.strip_prefix("[[") {
-            if let Some(close) = inner.find("]]") {
-                let body = &inner[..close];
-                out.push_str(&link_text(body));
-                rest = &inner[close + 2..];
+    let mut link_ends = NextMatch::new("]]");
+    let mut url_ends = NextMatch::new("]");
+    let mut pos = 0;
+    while let Some(open) = s[pos..].find('[').map(|i| pos + i) {
+        out.push_str(&s[pos..open]);
+        let inner = &s[open + 1..];
+        if inner.starts_with('[') {
+            if let Some(close) = link_ends.find(s, open + 2) {
+                out.push_str(&link_text(&s[open + 2..close]));
+                pos = close + 2;
                 continue;
             }
-        } else if let Some(inner) = after.strip_prefix('[')
-            && URL_SCHEMES
-                .iter()
-                .any(|p| inner.len() >= p.len() && inner[..p.len()].eq_ignore_ascii_case(p))
-            && let Some(close) = inner.find(']')
+        } else if URL_SCHEMES.iter().any(|p| {
+            // Bytes: the text after `[` may be cut inside a character.
+            inner
+                .as_bytes()
+                .get(..p.len())
+                .is_some_and(|b| b.eq_ignore_ascii_case(p.as_bytes()))
+        }) && let Some(close) = url_ends.find(s, open + 1)
         {
-            let body = &inner[..close];
+            let body = &s[open + 1..close];
             if let Some(space) = body.find(' ') {
                 out.push_str(&body[space + 1..]);
             }
-            rest = &inner[close + 1..];
+            pos = close + 1;
             continue;
         }
         out.push('[');
-        rest = &after[1..];
+        pos = open + 1;
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
     out
+}
+
+/// Where the next `needle` is, remembering the last answer. Asked from positions that never
+/// go back, it reads each part of the text once, so a pass that looks for a closing `]]`
+/// or `>` at every opening stays linear when the closing is missing.
+struct NextMatch {
+    needle: &'static str,
+    /// The position last asked from, and the answer.
+    last: Option<(usize, Option<usize>)>,
+}
+
+impl NextMatch {
+    fn new(needle: &'static str) -> NextMatch {
+        NextMatch { needle, last: None }
+    }
+
+    /// The first `needle` in `s` at or after `from`.
+    fn find(&mut self, s: &str, from: usize) -> Option<usize> {
+        if let Some((asked, found)) = self.last
+            && asked <= from
+            && found.is_none_or(|at| at >= from)
+        {
+            return found;
+        }
+        let found = s
+            .get(from..)
+            .and_then(|rest| rest.find(self.needle))
+            .map(|i| from + i);
+        self.last = Some((from, found));
+        found
+    }
 }
 
 fn link_text(body: &str) -> String {
@@ -159,38 +193,38 @@ fn link_text(body: &str) -> String {
 
 fn strip_tags_and_quotes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
+    let mut tags = NextMatch::new("<");
+    let mut quotes = NextMatch::new("''");
+    let mut tag_ends = NextMatch::new(">");
+    let mut pos = 0;
     loop {
-        let next_tag = rest.find('<');
-        let next_quote = rest.find("''");
-        match (next_tag, next_quote) {
+        match (tags.find(s, pos), quotes.find(s, pos)) {
             (None, None) => break,
             (Some(t), q) if q.is_none_or(|q| t < q) => {
-                out.push_str(&rest[..t]);
-                let after = &rest[t + 1..];
-                let is_tag = after
+                out.push_str(&s[pos..t]);
+                let is_tag = s[t + 1..]
                     .trim_start_matches('/')
                     .starts_with(|c: char| c.is_ascii_alphabetic());
-                match after.find('>').filter(|_| is_tag) {
+                match tag_ends.find(s, t + 1).filter(|_| is_tag) {
                     Some(end) => {
                         out.push(' ');
-                        rest = &after[end + 1..];
+                        pos = end + 1;
                     }
                     None => {
                         out.push('<');
-                        rest = after;
+                        pos = t + 1;
                     }
                 }
             }
             (_, Some(q)) => {
-                out.push_str(&rest[..q]);
-                let run = rest[q..].bytes().take_while(|&b| b == b'\'').count();
-                rest = &rest[q + run..];
+                out.push_str(&s[pos..q]);
+                let run = s[q..].bytes().take_while(|&b| b == b'\'').count();
+                pos = q + run;
             }
             (Some(_), None) => unreachable!("covered by the arm above"),
         }
     }
-    out.push_str(rest);
+    out.push_str(&s[pos..]);
     out
 }
 
@@ -217,6 +251,8 @@ mod tests {
         assert_eq!(p("[https://example.org]"), "");
         assert_eq!(p("[[File:X.png|thumb|pic]]Text"), "Text");
         assert_eq!(p("a [not a link]"), "a [not a link]");
+        // Not a URL, and cut inside a character where a URL scheme would end.
+        assert_eq!(p("[Ελληνικά]"), "[Ελληνικά]");
     }
 
     #[test]

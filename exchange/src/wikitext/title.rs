@@ -238,7 +238,10 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         let after = &rest[amp + 1..];
-        let decoded = after.find(';').filter(|&semi| semi <= 10).and_then(|semi| {
+        // A reference's name is at most ten bytes: looking further for its `;` would make
+        // a text of many `&` quadratic.
+        let semi = after.bytes().take(11).position(|b| b == b';');
+        let decoded = semi.and_then(|semi| {
             let entity = &after[..semi];
             let c = if let Some(hex) = entity
                 .strip_prefix("#x")
