@@ -7,11 +7,10 @@
 //! names the page it broke in; a problem within one page (bad bytes, a huge revision) is a
 //! warning about that page, and the rest is read.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -99,14 +98,42 @@ struct RevisionBuilder {
     too_big: bool,
 }
 
-/// Passes bytes through, replacing invalid UTF-8 with U+FFFD and counting the
-/// replacements, so that one page with bad bytes does not stop the whole export.
+/// Passes bytes through, replacing invalid UTF-8 with U+FFFD and noting where, so that one
+/// page with bad bytes does not stop the whole export.
 struct LossyUtf8<R> {
     inner: R,
     out: Vec<u8>,
     pos: usize,
     pending: Vec<u8>,
-    replaced: Arc<AtomicU64>,
+    /// Bytes handed out before `out`: `out[i]` is byte `produced + i` of the stream.
+    produced: u64,
+    /// Where in the stream replacements were put, oldest first, until the event holding
+    /// them is read. Positions, not a count: how far the decoder has read ahead of the XML
+    /// reader depends on the buffers.
+    replaced: VecDeque<u64>,
+}
+
+/// Most input bytes decoded at a time, which bounds the read-ahead (and `replaced`).
+const LOSSY_CHUNK: usize = 64 * 1024;
+
+impl<R> LossyUtf8<R> {
+    fn replace(&mut self) {
+        self.replaced
+            .push_back(self.produced + self.out.len() as u64);
+        self.out.extend_from_slice("\u{fffd}".as_bytes());
+    }
+
+    /// Whether a replacement was put in `range` of the stream; forgets every one before its
+    /// end.
+    fn replaced_in(&mut self, range: std::ops::Range<u64>) -> bool {
+        let before_end = self.replaced.partition_point(|&at| at < range.end);
+        let found = self
+            .replaced
+            .range(..before_end)
+            .any(|&at| at >= range.start);
+        self.replaced.drain(..before_end);
+        found
+    }
 }
 
 impl<R: BufRead> Read for LossyUtf8<R> {
@@ -122,6 +149,7 @@ impl<R: BufRead> Read for LossyUtf8<R> {
 impl<R: BufRead> BufRead for LossyUtf8<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos >= self.out.len() {
+            self.produced += self.out.len() as u64;
             self.out.clear();
             self.pos = 0;
             let chunk = self.inner.fill_buf()?;
@@ -129,9 +157,9 @@ impl<R: BufRead> BufRead for LossyUtf8<R> {
             if at_end && self.pending.is_empty() {
                 break;
             }
+            let taken = chunk.len().min(LOSSY_CHUNK);
             let mut data = std::mem::take(&mut self.pending);
-            data.extend_from_slice(chunk);
-            let taken = chunk.len();
+            data.extend_from_slice(&chunk[..taken]);
             self.inner.consume(taken);
             let mut rest = data.as_slice();
             loop {
@@ -145,13 +173,11 @@ impl<R: BufRead> BufRead for LossyUtf8<R> {
                         self.out.extend_from_slice(valid);
                         match e.error_len() {
                             Some(bad) => {
-                                self.out.extend_from_slice("\u{fffd}".as_bytes());
-                                self.replaced.fetch_add(1, Ordering::Relaxed);
+                                self.replace();
                                 rest = &after[bad..];
                             }
                             None if at_end => {
-                                self.out.extend_from_slice("\u{fffd}".as_bytes());
-                                self.replaced.fetch_add(1, Ordering::Relaxed);
+                                self.replace();
                                 break;
                             }
                             None => {
@@ -178,18 +204,17 @@ pub struct DumpReader<R: BufRead> {
     done: bool,
     /// Inside `<mediawiki>`: the file must not end before `</mediawiki>`.
     open_root: bool,
-    replaced: Arc<AtomicU64>,
 }
 
 impl<R: BufRead> DumpReader<R> {
     pub fn new(input: R) -> DumpReader<R> {
-        let replaced = Arc::new(AtomicU64::new(0));
         let lossy = LossyUtf8 {
             inner: input,
             out: Vec::with_capacity(64 * 1024),
             pos: 0,
             pending: Vec::new(),
-            replaced: Arc::clone(&replaced),
+            produced: 0,
+            replaced: VecDeque::new(),
         };
         let mut reader = Reader::from_reader(lossy);
         reader.config_mut().trim_text(false);
@@ -198,7 +223,6 @@ impl<R: BufRead> DumpReader<R> {
             buf: Vec::with_capacity(64 * 1024),
             done: false,
             open_root: false,
-            replaced,
         }
     }
 
@@ -223,8 +247,11 @@ impl<R: BufRead> DumpReader<R> {
         let mut value: Vec<u8> = Vec::new();
         let mut revision = RevisionBuilder::default();
         let mut owner: Option<String> = None;
+        // Whether invalid UTF-8 was replaced inside this page.
+        let mut bad_bytes = false;
         loop {
             self.buf.clear();
+            let event_start = self.reader.buffer_position();
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(event) => event,
                 Err(e) => {
@@ -242,6 +269,9 @@ impl<R: BufRead> DumpReader<R> {
                     });
                 }
             };
+            let event_end = self.reader.buffer_position();
+            let replaced = self.reader.get_mut().replaced_in(event_start..event_end);
+            bad_bytes |= in_page && replaced;
             match event {
                 Event::Start(start) => {
                     let name = start.local_name();
@@ -249,6 +279,7 @@ impl<R: BufRead> DumpReader<R> {
                         "mediawiki" => self.open_root = true,
                         "page" => {
                             in_page = true;
+                            bad_bytes = false;
                             page = PageHistory::default();
                             owner = None;
                         }
@@ -332,19 +363,17 @@ impl<R: BufRead> DumpReader<R> {
                     let name = end.local_name();
                     match name.into_inner() {
                         "page" if in_page => {
-                            // The decoder reads ahead, so a replacement is blamed on this
-                            // page only if this page shows one.
+                            // A replacement inside the page, in what is read of it.
                             let shows_replacement = |r: &Option<Revision>| {
                                 r.as_ref()
                                     .and_then(|r| r.text.as_deref())
                                     .is_some_and(|t| t.contains('\u{fffd}'))
                             };
-                            if self.replaced.load(Ordering::Relaxed) > 0
+                            if bad_bytes
                                 && (page.title.contains('\u{fffd}')
                                     || shows_replacement(&page.latest)
                                     || shows_replacement(&page.owner_latest))
                             {
-                                self.replaced.store(0, Ordering::Relaxed);
                                 page.problems.push(
                                     "the page holds bytes that are not valid UTF-8; they were replaced".into(),
                                 );
