@@ -2,19 +2,23 @@
 //! helpers' talk pages (the rules are `exchange::connections`'s; this is only which pages
 //! and revisions to ask the wiki for).
 //!
-//! - **Thanks** are read like profiles: every User page transcluding the thanks template,
-//!   from the newest revision its owner saved (someone else's edit never adds or removes a
-//!   thanks), with the thanker's registration date from one batched `list=users` pass.
+//! - **Thanks** are read like profiles: every User page calling the thanks template, from
+//!   the newest revision its owner saved (someone else's edit never adds or removes a
+//!   thanks), with the thanker's registration date. Most thankers have a profile on the same
+//!   page, so their text comes from the profile pass at no cost: a full crawl only lists the
+//!   thanks pages (in the same request as the talk pages), and an incremental crawl learns
+//!   which re-read pages call the template from the same request that re-read them.
+//!   Registration dates come with the profile owners' `list=users` pass, or from the
+//!   previous generation.
 //! - **Requests** are read from User talk pages transcluding the marker. A talk page is
 //!   written by others, so the only thing taken from it is each marker and the author of
 //!   the revision that added it: the history is walked back from the newest revision until
 //!   every marker on the page now has the revision where it appeared.
 //!
-//! Both lists are taken with `generator=embeddedin` and revision ids only (no text), so
-//! pages whose newest revision is the one the previous generation read are carried over
-//! without another request; only changed pages are read again.
+//! Talk pages are listed with revision ids only (no text), so pages whose newest revision
+//! is the one the previous generation read are carried over without another request.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -24,7 +28,7 @@ use exchange::connections::{
 };
 use exchange::store::{ConnectionKind, Snapshot};
 use exchange::taxonomy::Taxonomy;
-use exchange::wikitext::title::{NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name};
+use exchange::wikitext::title::{NS_USER, NS_USER_TALK, Title, normalize_user_name};
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -47,15 +51,39 @@ pub struct Connections {
     pub changed: bool,
 }
 
+impl Connections {
+    /// Notes whether anything differs from the previous generation, once both kinds are in.
+    pub fn finish(&mut self, old: &Previous) {
+        let now: BTreeSet<(&str, ConnectionKind, u64)> = self
+            .pages
+            .iter()
+            .map(|(t, k, r)| (t.as_str(), *k, *r))
+            .collect();
+        let before: BTreeSet<(&str, ConnectionKind, u64)> = old
+            .pages
+            .iter()
+            .map(|(t, (k, r))| (t.as_str(), *k, *r))
+            .collect();
+        self.changed = now != before;
+        info!(
+            pages = self.pages.len(),
+            thanks = self.thanks.len(),
+            requests = self.requests.len(),
+            changed = self.changed,
+            "connections read"
+        );
+    }
+}
+
 /// What the previous generation holds about connections, by page.
-struct Previous {
+pub struct Previous {
     pages: HashMap<String, (ConnectionKind, u64)>,
     thanks: HashMap<String, Vec<ThanksRecord>>,
     requests: HashMap<String, Vec<RequestRecord>>,
 }
 
 impl Previous {
-    fn read(snapshot: Option<&Snapshot>) -> Result<Previous> {
+    pub fn read(snapshot: Option<&Snapshot>) -> Result<Previous> {
         let mut previous = Previous {
             pages: HashMap::new(),
             thanks: HashMap::new(),
@@ -77,13 +105,55 @@ impl Previous {
     fn unchanged(&self, title: &str, kind: ConnectionKind, revid: u64) -> bool {
         self.pages.get(title) == Some(&(kind, revid))
     }
+
+    /// Registration dates the previous generation already learnt. Only known dates: an
+    /// unknown one (an import, or an account older than 2005) is asked again.
+    pub fn registrations(&self) -> impl Iterator<Item = (&str, DateTime<Utc>)> {
+        self.thanks
+            .values()
+            .flatten()
+            .filter_map(|t| Some((t.thanker.as_str(), t.thanker_registered?)))
+    }
 }
 
-/// Which kinds of pages to list again; the others are carried over as they were.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope {
-    pub thanks: bool,
-    pub requests: bool,
+/// The thanks pages a run looks at, and what it already knows of them.
+#[derive(Debug, Default)]
+pub struct ThanksPages {
+    /// Pages calling the thanks template now, with their newest revision id where known.
+    pub calling: HashMap<String, Option<u64>>,
+    /// The pages whose state was asked: `None` for every page (a full crawl). A page of
+    /// the previous generation outside it is carried over as it was.
+    pub looked_at: Option<HashSet<String>>,
+    /// Texts already read (by the profile pass): the owner's newest revision, and the
+    /// page's newest revision id.
+    pub texts: HashMap<String, (Revision, u64)>,
+    /// Pages only others edited since the previous run: the owner's words, and so the
+    /// thanks, are as they were.
+    pub owner_unchanged: HashSet<String>,
+}
+
+impl ThanksPages {
+    /// The thankers whose text will be read: the owners of calling pages not carried over.
+    pub fn thankers(&self, old: &Previous) -> Vec<String> {
+        self.calling
+            .iter()
+            .filter(|(title, latest)| {
+                !self.owner_unchanged.contains(*title)
+                    && !latest.is_some_and(|r| old.unchanged(title, ConnectionKind::Thanks, r))
+            })
+            .filter_map(|(title, _)| Title::parse(title, 0)?.owner().map(str::to_string))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+/// The template names of the pass, from the aliases the crawl asked for.
+pub fn names(thanks: &[String], request: &[String]) -> (TemplateNames, TemplateNames) {
+    (
+        TemplateNames::with_aliases(THANKS_TEMPLATE, thanks.to_vec()),
+        TemplateNames::with_aliases(REQUEST_TEMPLATE, request.to_vec()),
+    )
 }
 
 fn title_of(template: &str) -> String {
@@ -91,190 +161,120 @@ fn title_of(template: &str) -> String {
 }
 
 impl Crawler<'_> {
-    /// The connections pass. `previous` is the generation being replaced, if any.
-    pub(super) async fn connections(
+    /// The talk pages with the marker (`generator=embeddedin`, newest revision id and
+    /// author, no text: most are unchanged since the previous run) and, `with_thanks`, in
+    /// the same requests, the titles of the user pages calling the thanks template
+    /// (`list=embeddedin`): every page of a full crawl's connections pass.
+    pub(super) async fn list_connection_pages(
         &mut self,
-        previous: Option<&Snapshot>,
-        scope: Scope,
-    ) -> Result<Connections> {
-        let old = Previous::read(previous)?;
-        let mut out = Connections::default();
-        let carry_kind = |kind: ConnectionKind, out: &mut Connections| {
-            for (title, &(k, revid)) in &old.pages {
-                if k == kind {
-                    carry(&old, title, kind, revid, out);
-                }
-            }
-        };
-        let (thanks_names, request_names) = self.connection_template_names().await?;
-        if scope.thanks {
-            let listed = self.list_embedding(THANKS_TEMPLATE, NS_USER).await?;
-            self.read_thanks(&old, listed, &thanks_names, &mut out)
-                .await?;
-        } else {
-            carry_kind(ConnectionKind::Thanks, &mut out);
-        }
-        if scope.requests {
-            let listed = self.list_embedding(REQUEST_TEMPLATE, NS_USER_TALK).await?;
-            self.read_requests(&old, listed, &request_names, &mut out)
-                .await?;
-        } else {
-            carry_kind(ConnectionKind::Requests, &mut out);
-        }
-        let now: BTreeSet<(&str, ConnectionKind, u64)> = out
-            .pages
-            .iter()
-            .map(|(t, k, r)| (t.as_str(), *k, *r))
-            .collect();
-        let before: BTreeSet<(&str, ConnectionKind, u64)> = old
-            .pages
-            .iter()
-            .map(|(t, (k, r))| (t.as_str(), *k, *r))
-            .collect();
-        out.changed = now != before;
-        info!(
-            pages = out.pages.len(),
-            thanks = out.thanks.len(),
-            requests = out.requests.len(),
-            changed = out.changed,
-            "connections read"
-        );
-        Ok(out)
-    }
-
-    /// The names the thanks template and the request marker are called by (their
-    /// redirects), in one request.
-    async fn connection_template_names(&mut self) -> Result<(TemplateNames, TemplateNames)> {
-        let params = vec![
+        with_thanks: bool,
+    ) -> Result<(HashSet<String>, HashMap<String, Fetched>)> {
+        let mut params = vec![
             ("action", "query".to_string()),
-            (
-                "titles",
-                format!(
-                    "{}|{}",
-                    title_of(THANKS_TEMPLATE),
-                    title_of(REQUEST_TEMPLATE)
-                ),
-            ),
-            ("prop", "redirects".to_string()),
-            ("rdnamespace", NS_TEMPLATE.to_string()),
-            ("rdlimit", "max".to_string()),
+            ("generator", "embeddedin".to_string()),
+            ("geititle", title_of(REQUEST_TEMPLATE)),
+            ("geinamespace", NS_USER_TALK.to_string()),
+            ("geilimit", self.batch().to_string()),
+            ("prop", "revisions".to_string()),
+            ("rvprop", "ids|timestamp|user".to_string()),
         ];
-        let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+        if with_thanks {
+            params.extend([
+                ("list", "embeddedin".to_string()),
+                ("eititle", title_of(THANKS_TEMPLATE)),
+                ("einamespace", NS_USER.to_string()),
+                ("eilimit", "max".to_string()),
+            ]);
+        }
+        let mut talk = HashMap::new();
+        let mut thanks = HashSet::new();
         self.wiki
             .query_continued(&params, |answer| {
+                merge_pages(answer, &mut talk);
                 for page in answer
-                    .pointer("/query/pages")
+                    .pointer("/query/embeddedin")
                     .and_then(Value::as_array)
                     .into_iter()
                     .flatten()
                 {
-                    let Some(title) = page.get("title").and_then(Value::as_str) else {
-                        continue;
-                    };
-                    let entry = aliases.entry(title.to_string()).or_default();
-                    for redirect in page
-                        .get("redirects")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
+                    if page.get("ns").and_then(Value::as_i64) == Some(i64::from(NS_USER))
+                        && let Some(title) = page.get("title").and_then(Value::as_str)
                     {
-                        if let Some(t) = redirect.get("title").and_then(Value::as_str) {
-                            entry.push(t.to_string());
-                        }
+                        thanks.insert(title.to_string());
                     }
                 }
                 Ok(())
             })
             .await?;
-        let names = |template: &str| {
-            TemplateNames::with_aliases(
-                template,
-                aliases
-                    .get(&title_of(template))
-                    .cloned()
-                    .unwrap_or_default(),
-            )
-        };
-        Ok((names(THANKS_TEMPLATE), names(REQUEST_TEMPLATE)))
+        talk.retain(|_, p: &mut Fetched| !p.missing && p.namespace == NS_USER_TALK);
+        Ok((thanks, talk))
     }
 
-    /// Pages of `namespace` transcluding `template`, with their newest revision's id and
-    /// author (no text: most pages are unchanged since the previous run).
-    async fn list_embedding(
-        &mut self,
-        template: &str,
-        namespace: i32,
-    ) -> Result<HashMap<String, Fetched>> {
-        let params = vec![
-            ("action", "query".to_string()),
-            ("generator", "embeddedin".to_string()),
-            ("geititle", title_of(template)),
-            ("geinamespace", namespace.to_string()),
-            ("geilimit", self.batch().to_string()),
-            ("prop", "revisions".to_string()),
-            ("rvprop", "ids|timestamp|user".to_string()),
-        ];
-        let mut pages = HashMap::new();
-        self.wiki
-            .query_continued(&params, |answer| {
-                merge_pages(answer, &mut pages);
-                Ok(())
-            })
-            .await?;
-        pages.retain(|_, p: &mut Fetched| !p.missing && p.namespace == namespace);
-        Ok(pages)
-    }
-
-    /// Thanks of changed pages from their owner's newest revision; the rest carried.
-    async fn read_thanks(
+    /// Thanks of the pages looked at, from their owner's newest revision; the rest carried.
+    pub(super) async fn read_thanks(
         &mut self,
         old: &Previous,
-        listed: HashMap<String, Fetched>,
+        pages: ThanksPages,
         names: &TemplateNames,
         out: &mut Connections,
     ) -> Result<()> {
         let kind = ConnectionKind::Thanks;
-        let mut by_owner_now: Vec<(String, u64)> = Vec::new();
-        let mut need_owner: Vec<(String, String)> = Vec::new();
-        let mut latest_revids: HashMap<String, u64> = HashMap::new();
-        for (title, page) in &listed {
-            let Some(latest) = &page.latest else { continue };
-            latest_revids.insert(title.clone(), latest.revid);
-            if old.unchanged(title, kind, latest.revid) {
-                carry(old, title, kind, latest.revid, out);
-                continue;
-            }
-            let Some(owner) = Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string))
-            else {
-                continue;
-            };
-            if latest.user.as_deref() == Some(owner.as_str()) {
-                by_owner_now.push((title.clone(), latest.revid));
+        let ThanksPages {
+            calling,
+            looked_at,
+            mut texts,
+            owner_unchanged,
+        } = pages;
+        let mut previous: Vec<(&String, u64)> = old
+            .pages
+            .iter()
+            .filter(|(title, (k, _))| {
+                *k == kind && looked_at.as_ref().is_some_and(|l| !l.contains(*title))
+            })
+            .map(|(title, (_, revid))| (title, *revid))
+            .collect();
+        previous.sort();
+        for (title, revid) in previous {
+            carry(old, title, kind, revid, out);
+        }
+        let mut calling: Vec<(String, Option<u64>)> = calling.into_iter().collect();
+        calling.sort();
+        let mut read: Vec<(String, Revision, u64)> = Vec::new();
+        let mut unread: Vec<String> = Vec::new();
+        for (title, latest) in calling {
+            let latest = latest.or_else(|| texts.get(&title).map(|(_, l)| *l));
+            if let Some(latest) = latest
+                && (old.unchanged(&title, kind, latest) || owner_unchanged.contains(&title))
+            {
+                carry(old, &title, kind, latest, out);
+            } else if let Some((revision, latest)) = texts.remove(&title) {
+                read.push((title, revision, latest));
             } else {
-                need_owner.push((title.clone(), owner));
+                unread.push(title);
             }
         }
-        let mut texts = self.revisions_by_id(&by_owner_now).await?;
-        if !need_owner.is_empty() {
-            texts.extend(self.owner_revisions(&need_owner).await?);
+        if !unread.is_empty() {
+            read.extend(self.owners_newest(&unread).await?);
         }
-        // Registration dates, asked once per thanker.
-        let thankers: Vec<String> = texts
-            .keys()
-            .filter_map(|t| Title::parse(t, 0).and_then(|t| t.owner().map(str::to_string)))
+        let thankers: Vec<String> = read
+            .iter()
+            .filter_map(|(t, _, _)| Title::parse(t, 0).and_then(|t| t.owner().map(str::to_string)))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        for (name, registered) in old.registrations() {
+            self.registered
+                .entry(name.to_string())
+                .or_insert(Some(registered));
+        }
         let registered = self.registrations(&thankers).await?;
-        let mut titles: Vec<&String> = texts.keys().collect();
-        titles.sort();
-        for title in titles {
-            let revision = &texts[title];
+        read.sort_by(|a, b| a.0.cmp(&b.0));
+        for (title, revision, latest) in read {
             let (Some(text), Some(timestamp)) = (revision.text.as_deref(), revision.timestamp)
             else {
                 continue;
             };
-            let Some(owner) = Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string))
+            let Some(owner) = Title::parse(&title, 0).and_then(|t| t.owner().map(str::to_string))
             else {
                 continue;
             };
@@ -283,48 +283,63 @@ impl Crawler<'_> {
                 warn!(page = %title, param = ?warning.param, "{}", warning.message);
             }
             let mut records = thanks_records(
-                title,
+                &title,
                 revision.revid,
                 timestamp,
                 &owner,
                 registered.get(&owner).copied().flatten(),
                 &parsed.thanks,
             );
-            keep_first_seen(old.thanks.get(title).map(Vec::as_slice), &mut records);
+            keep_first_seen(old.thanks.get(&title).map(Vec::as_slice), &mut records);
             out.thanks.extend(records);
-            if let Some(&latest) = latest_revids.get(title) {
-                out.pages.push((title.clone(), kind, latest));
-            }
+            out.pages.push((title, kind, latest));
         }
-        self.pages_fetched += texts.len() as u64;
         Ok(())
     }
 
-    /// Texts of given revisions (title, revid), in batches.
-    async fn revisions_by_id(
-        &mut self,
-        wanted: &[(String, u64)],
-    ) -> Result<HashMap<String, Revision>> {
-        let mut found = HashMap::new();
-        let revids: Vec<String> = wanted.iter().map(|(_, r)| r.to_string()).collect();
-        for chunk in revids.chunks(self.batch().min(50)) {
+    /// The owner's newest revision of pages not read yet (title, revision, newest revid):
+    /// the newest revision where the owner saved it, else through `owner_revisions`.
+    async fn owners_newest(&mut self, titles: &[String]) -> Result<Vec<(String, Revision, u64)>> {
+        let mut pages = HashMap::new();
+        for chunk in titles.chunks(self.batch().min(50)) {
             let params = vec![
                 ("action", "query".to_string()),
-                ("revids", chunk.join("|")),
+                ("titles", chunk.join("|")),
                 ("prop", "revisions".to_string()),
                 ("rvprop", "ids|timestamp|user|content".to_string()),
                 ("rvslots", "main".to_string()),
             ];
-            let mut pages = HashMap::new();
             self.wiki
                 .query_continued(&params, |answer| {
                     merge_pages(answer, &mut pages);
                     Ok(())
                 })
                 .await?;
-            for (title, page) in pages {
-                if let Some(rev) = page.latest.filter(|r| r.text.is_some()) {
-                    found.insert(title, rev);
+        }
+        let mut found = Vec::new();
+        let mut need_owner = Vec::new();
+        let mut latest_revids = HashMap::new();
+        for (title, page) in pages {
+            let (Some(latest), false) = (page.latest, page.missing) else {
+                continue;
+            };
+            let Some(owner) = Title::parse(&title, 0).and_then(|t| t.owner().map(str::to_string))
+            else {
+                continue;
+            };
+            let revid = latest.revid;
+            if latest.user.as_deref() == Some(owner.as_str()) && latest.text.is_some() {
+                found.push((title, latest, revid));
+            } else {
+                latest_revids.insert(title.clone(), revid);
+                need_owner.push((title, owner));
+            }
+        }
+        self.pages_fetched += found.len() as u64;
+        if !need_owner.is_empty() {
+            for (title, revision) in self.owner_revisions(&need_owner).await? {
+                if let Some(&latest) = latest_revids.get(&title) {
+                    found.push((title, revision, latest));
                 }
             }
         }
@@ -332,13 +347,18 @@ impl Crawler<'_> {
     }
 
     /// When each account was created (`None` inside: the wiki does not know, as for
-    /// accounts older than 2005). Unknown and invalid names are left out.
+    /// accounts older than 2005). Unknown and invalid names are left out. Dates learnt
+    /// earlier in the run (the users pass) are not asked again.
     async fn registrations(
         &mut self,
         names: &[String],
     ) -> Result<HashMap<String, Option<DateTime<Utc>>>> {
-        let mut out = HashMap::new();
-        for chunk in names.chunks(self.batch()) {
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !self.registered.contains_key(*n))
+            .cloned()
+            .collect();
+        for chunk in unknown.chunks(self.batch()) {
             let params = vec![
                 ("action", "query".to_string()),
                 ("list", "users".to_string()),
@@ -352,32 +372,40 @@ impl Crawler<'_> {
                 .into_iter()
                 .flatten()
             {
-                let Some(name) = user.get("name").and_then(Value::as_str) else {
-                    continue;
-                };
-                if user.get("missing").is_some() || user.get("invalid").is_some() {
-                    continue;
+                if let Some((name, registered)) = registration(user) {
+                    self.registered.insert(name, registered);
                 }
-                let registration = user
-                    .get("registration")
-                    .and_then(Value::as_str)
-                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.with_timezone(&Utc));
-                out.insert(name.to_string(), registration);
             }
         }
-        Ok(out)
+        Ok(names
+            .iter()
+            .filter_map(|n| Some((n.clone(), *self.registered.get(n)?)))
+            .collect())
     }
 
-    /// Requests of changed talk pages, each attributed to the revision that added it.
-    async fn read_requests(
+    /// Requests of changed talk pages, each attributed to the revision that added it;
+    /// `listed: None` carries every talk page over as it was.
+    pub(super) async fn read_requests(
         &mut self,
         old: &Previous,
-        listed: HashMap<String, Fetched>,
+        listed: Option<HashMap<String, Fetched>>,
         names: &TemplateNames,
         out: &mut Connections,
     ) -> Result<()> {
         let kind = ConnectionKind::Requests;
+        let Some(listed) = listed else {
+            let mut pages: Vec<(&String, u64)> = old
+                .pages
+                .iter()
+                .filter(|(_, (k, _))| *k == kind)
+                .map(|(t, (_, r))| (t, *r))
+                .collect();
+            pages.sort();
+            for (title, revid) in pages {
+                carry(old, title, kind, revid, out);
+            }
+            return Ok(());
+        };
         let mut titles: Vec<(&String, u64)> = listed
             .iter()
             .filter_map(|(t, p)| p.latest.as_ref().map(|r| (t, r.revid)))
@@ -560,17 +588,19 @@ fn attribute(
     }
 }
 
-/// Everything of the previous generation, as it was: for a run that changed no user or
-/// talk page.
-pub fn carried(previous: &Snapshot) -> Result<Connections> {
-    let old = Previous::read(Some(previous))?;
-    let mut out = Connections::default();
-    let mut pages: Vec<(&String, &(ConnectionKind, u64))> = old.pages.iter().collect();
-    pages.sort();
-    for (title, &(kind, revid)) in pages {
-        carry(&old, title, kind, revid, &mut out);
+/// A `list=users` entry's name and account creation date (`None` inside when the wiki does
+/// not know it); `None` for missing and invalid names.
+pub(super) fn registration(user: &Value) -> Option<(String, Option<DateTime<Utc>>)> {
+    let name = user.get("name").and_then(Value::as_str)?;
+    if user.get("missing").is_some() || user.get("invalid").is_some() {
+        return None;
     }
-    Ok(out)
+    let registered = user
+        .get("registration")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    Some((name.to_string(), registered))
 }
 
 /// A thanks already on the page at the previous run keeps the revision it was first read

@@ -30,7 +30,8 @@ use crate::wiki::{Credentials, Politeness, Wiki};
 
 mod connections;
 
-use connections::{Connections, Scope};
+use connections::{Connections, ThanksPages};
+use exchange::connections::{REQUEST_TEMPLATE, THANKS_TEMPLATE};
 
 /// How far back an incremental crawl looks before the previous run started, so that
 /// changes saved while it ran (or under clock skew) are not missed.
@@ -93,6 +94,53 @@ fn template_title() -> String {
     format!("Template:{PROFILE_TEMPLATE}")
 }
 
+fn thanks_template_title() -> String {
+    format!("Template:{THANKS_TEMPLATE}")
+}
+
+/// The other names (redirects) the crawler's three templates are called by, asked in one
+/// request and kept in the generation's meta: a change means every page must be read again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct TemplateAliases {
+    profile: Vec<String>,
+    thanks: Vec<String>,
+    request: Vec<String>,
+}
+
+impl TemplateAliases {
+    const META_KEYS: [&str; 3] = ["template_aliases", "thanks_aliases", "request_aliases"];
+
+    fn lists(&self) -> [&Vec<String>; 3] {
+        [&self.profile, &self.thanks, &self.request]
+    }
+
+    /// The aliases a generation was crawled with; `None` when it does not say (it was
+    /// imported, or crawled before connections were).
+    fn from_meta(snapshot: &Snapshot) -> Result<Option<TemplateAliases>> {
+        let mut lists = Vec::new();
+        for key in Self::META_KEYS {
+            let Some(value) = snapshot.meta(key)? else {
+                return Ok(None);
+            };
+            lists.push(
+                value
+                    .split('|')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let [profile, thanks, request]: [Vec<String>; 3] = lists
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("three alias lists"))?;
+        Ok(Some(TemplateAliases {
+            profile,
+            thanks,
+            request,
+        }))
+    }
+}
+
 /// A page as fetched from the API.
 #[derive(Debug, Default, Clone)]
 struct Fetched {
@@ -101,7 +149,10 @@ struct Fetched {
     page_id: Option<u64>,
     missing: bool,
     redirect: bool,
+    /// Calls the profile template (from `prop=templates`, or listed as calling it).
     transcludes: bool,
+    /// Calls the thanks template (from `prop=templates`).
+    calls_thanks: bool,
     latest: Option<Revision>,
 }
 
@@ -171,12 +222,18 @@ fn merge_pages(answer: &Value, into: &mut HashMap<String, Fetched>) {
         if page.get("redirect").and_then(Value::as_bool) == Some(true) {
             entry.redirect = true;
         }
-        if page
+        for template in page
             .get("templates")
             .and_then(Value::as_array)
-            .is_some_and(|t| !t.is_empty())
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.get("title").and_then(Value::as_str))
         {
-            entry.transcludes = true;
+            if template == template_title() {
+                entry.transcludes = true;
+            } else if template == thanks_template_title() {
+                entry.calls_thanks = true;
+            }
         }
         if let Some(rev) = page
             .get("revisions")
@@ -186,6 +243,57 @@ fn merge_pages(answer: &Value, into: &mut HashMap<String, Fetched>) {
         {
             entry.latest = Some(rev);
         }
+    }
+}
+
+/// Adds the redirects of one answer of [`Crawler::aliases_and_rights`] to the lists of
+/// their templates (`titles`: profile, thanks, request).
+fn read_aliases(answer: &Value, titles: &[String; 3], into: &mut TemplateAliases) {
+    for page in answer
+        .pointer("/query/pages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let title = page
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let list = match titles.iter().position(|t| t == title) {
+            Some(0) => &mut into.profile,
+            Some(1) => &mut into.thanks,
+            Some(2) => &mut into.request,
+            _ => continue,
+        };
+        if title == titles[0] && page.get("missing").and_then(Value::as_bool) == Some(true) {
+            warn!("the wiki has no {title}; pages may still call it");
+        }
+        list.extend(
+            page.get("redirects")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.get("title").and_then(Value::as_str))
+                .map(str::to_string),
+        );
+    }
+}
+
+/// The newest recent-changes and move-log ids of an answer (0 where a list is empty).
+fn read_marks(answer: &Value) -> Marks {
+    let first_id = |list: &str, key: &str| {
+        answer
+            .get("query")
+            .and_then(|q| q.get(list))
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .and_then(|e| e.get(key))
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    };
+    Marks {
+        rcid: first_id("recentchanges", "rcid"),
+        logid: first_id("logevents", "logid"),
     }
 }
 
@@ -228,18 +336,37 @@ struct Crawler<'a> {
     options: &'a CrawlOptions,
     high_limits: bool,
     pages_fetched: u64,
+    /// Account creation dates learnt during the run (`None` inside: the wiki does not know).
+    registered: HashMap<String, Option<DateTime<Utc>>>,
 }
 
 impl Crawler<'_> {
+    fn new(wiki: Wiki, options: &CrawlOptions) -> Crawler<'_> {
+        Crawler {
+            wiki,
+            options,
+            high_limits: false,
+            pages_fetched: 0,
+            registered: HashMap::new(),
+        }
+    }
+
     fn batch(&self) -> usize {
         if self.high_limits { 500 } else { 50 }
     }
 
-    /// The template's redirects (its aliases), and whether the account has high limits.
-    async fn aliases_and_rights(&mut self) -> Result<Vec<String>> {
+    /// The templates' redirects (their aliases) and whether the account has high limits,
+    /// in one request; with `marks`, also the newest recent-changes and move-log ids, so
+    /// that the next incremental run starts exactly after what this full crawl saw.
+    async fn aliases_and_rights(&mut self, marks: bool) -> Result<(TemplateAliases, Marks)> {
+        let titles = [
+            template_title(),
+            thanks_template_title(),
+            format!("Template:{REQUEST_TEMPLATE}"),
+        ];
         let mut params = vec![
             ("action", "query".to_string()),
-            ("titles", template_title()),
+            ("titles", titles.join("|")),
             ("prop", "redirects".to_string()),
             ("rdnamespace", NS_TEMPLATE.to_string()),
             ("rdlimit", "max".to_string()),
@@ -248,74 +375,51 @@ impl Crawler<'_> {
             params.push(("meta", "userinfo".to_string()));
             params.push(("uiprop", "rights".to_string()));
         }
-        let mut aliases = Vec::new();
-        let mut high = false;
-        self.wiki
-            .query_continued(&params, |answer| {
-                let query = answer.get("query");
-                if let Some(pages) = query.and_then(|q| q.get("pages")).and_then(Value::as_array) {
-                    for page in pages {
-                        if page.get("missing").and_then(Value::as_bool) == Some(true) {
-                            warn!(
-                                "the wiki has no {}; pages may still call it",
-                                template_title()
-                            );
-                        }
-                        for redirect in page
-                            .get("redirects")
-                            .and_then(Value::as_array)
-                            .into_iter()
-                            .flatten()
-                        {
-                            if let Some(title) = redirect.get("title").and_then(Value::as_str) {
-                                aliases.push(title.to_string());
-                            }
-                        }
-                    }
-                }
-                if let Some(rights) = query
-                    .and_then(|q| q.get("userinfo"))
-                    .and_then(|u| u.get("rights"))
-                    .and_then(Value::as_array)
-                {
-                    high |= rights.iter().any(|r| r.as_str() == Some("apihighlimits"));
-                }
-                Ok(())
-            })
-            .await?;
-        self.high_limits = high;
-        aliases.sort();
-        aliases.dedup();
-        Ok(aliases)
+        let redirects_only = params.clone();
+        if marks {
+            params.extend(Self::marks_params());
+        }
+        let answer = self.wiki.query(&params).await?;
+        let mut aliases = TemplateAliases::default();
+        read_aliases(&answer, &titles, &mut aliases);
+        // More redirects than one answer holds: ask for them alone, to the end (the lists
+        // of recent changes would otherwise be continued too).
+        if answer.pointer("/continue/rdcontinue").is_some() {
+            aliases = TemplateAliases::default();
+            self.wiki
+                .query_continued(&redirects_only, |answer| {
+                    read_aliases(answer, &titles, &mut aliases);
+                    Ok(())
+                })
+                .await?;
+        }
+        if let Some(rights) = answer
+            .pointer("/query/userinfo/rights")
+            .and_then(Value::as_array)
+        {
+            self.high_limits = rights.iter().any(|r| r.as_str() == Some("apihighlimits"));
+        }
+        for list in [
+            &mut aliases.profile,
+            &mut aliases.thanks,
+            &mut aliases.request,
+        ] {
+            list.sort();
+            list.dedup();
+        }
+        Ok((aliases, read_marks(&answer)))
     }
 
-    /// The newest recent-changes and move-log ids now, so that the next incremental run
-    /// starts exactly after what this full crawl saw.
-    async fn current_marks(&mut self) -> Result<Marks> {
-        let params = vec![
-            ("action", "query".to_string()),
+    fn marks_params() -> [(&'static str, String); 7] {
+        [
             ("list", "recentchanges|logevents".to_string()),
             ("rcprop", "ids".to_string()),
             ("rclimit", "1".to_string()),
             ("letype", "move".to_string()),
             ("leprop", "ids".to_string()),
             ("lelimit", "1".to_string()),
-        ];
-        let answer = self.wiki.query(&params).await?;
-        let first_id = |list: &str, key: &str| {
-            answer
-                .get("query")
-                .and_then(|q| q.get(list))
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .and_then(|e| e.get(key))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
-        };
-        Ok(Marks {
-            rcid: first_id("recentchanges", "rcid"),
-            logid: first_id("logevents", "logid"),
-        })
+            ("rcdir", "older".to_string()),
+        ]
     }
 
     /// Every User page transcluding the template, with its newest revision.
@@ -401,8 +505,8 @@ impl Crawler<'_> {
         Ok(())
     }
 
-    /// Re-reads named pages: newest revision, whether they transclude the template, and
-    /// whether they still exist or became redirects.
+    /// Re-reads named pages: newest revision, whether they call the profile and the thanks
+    /// templates, and whether they still exist or became redirects.
     async fn read_pages(&mut self, titles: &[String]) -> Result<HashMap<String, Fetched>> {
         let mut pages = HashMap::new();
         let progress = Progress::new("re-reading changed pages");
@@ -413,7 +517,10 @@ impl Crawler<'_> {
                 ("prop", "revisions|templates|info".to_string()),
                 ("rvprop", "ids|timestamp|user|content".to_string()),
                 ("rvslots", "main".to_string()),
-                ("tltemplates", template_title()),
+                (
+                    "tltemplates",
+                    format!("{}|{}", template_title(), thanks_template_title()),
+                ),
                 ("tllimit", "max".to_string()),
             ];
             self.wiki
@@ -509,7 +616,8 @@ impl Crawler<'_> {
         Ok(found)
     }
 
-    /// Block and e-mail status of users, in batches.
+    /// Block and e-mail status of users, in batches; their registration dates are kept for
+    /// the thanks (see `connections`).
     async fn users(&mut self, names: &[String]) -> Result<HashMap<String, UserRecord>> {
         let mut out = HashMap::new();
         for chunk in names.chunks(self.batch()) {
@@ -517,7 +625,7 @@ impl Crawler<'_> {
                 ("action", "query".to_string()),
                 ("list", "users".to_string()),
                 ("ususers", chunk.join("|")),
-                ("usprop", "blockinfo|emailable".to_string()),
+                ("usprop", "blockinfo|emailable|registration".to_string()),
             ];
             let answer = self.wiki.query(&params).await?;
             for user in answer
@@ -530,6 +638,9 @@ impl Crawler<'_> {
                 let Some(name) = user.get("name").and_then(Value::as_str) else {
                     continue;
                 };
+                if let Some((name, registered)) = connections::registration(user) {
+                    self.registered.insert(name, registered);
+                }
                 let partial = user.get("blockpartial").and_then(Value::as_bool) == Some(true);
                 let blocked = user.get("blockid").is_some() && !partial;
                 let expiry = user
@@ -689,6 +800,30 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
     Ok(summary)
 }
 
+/// The owner's newest revision of each page read, with the page's newest revision id: what
+/// the thanks on the same pages are read from.
+fn owner_texts(histories: &[PageHistory]) -> HashMap<String, (Revision, u64)> {
+    let mut texts = HashMap::new();
+    for page in histories {
+        let (Some(latest), Some(owner)) = (
+            page.latest.as_ref(),
+            Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string)),
+        ) else {
+            continue;
+        };
+        let by_owner = (latest.user.as_deref() == Some(owner.as_str())).then_some(latest);
+        if let Some(revision) = page
+            .owner_latest
+            .as_ref()
+            .or(by_owner)
+            .filter(|r| r.text.is_some())
+        {
+            texts.insert(page.title.clone(), (revision.clone(), latest.revid));
+        }
+    }
+    texts
+}
+
 /// User name → profile revision, for counting what changed.
 fn profile_revisions(snapshot: Option<&Snapshot>) -> Result<HashMap<String, u64>> {
     Ok(match snapshot {
@@ -716,28 +851,44 @@ async fn full(
             .await?
         }
     };
-    let mut crawler = Crawler {
-        wiki,
-        options,
-        high_limits: false,
-        pages_fetched: 0,
-    };
-    let marks = crawler.current_marks().await?;
-    let aliases = crawler.aliases_and_rights().await?;
+    let mut crawler = Crawler::new(wiki, options);
+    let (aliases, marks) = crawler.aliases_and_rights(true).await?;
     let fetched = crawler.list_transcluding().await?;
     let histories = crawler.histories(fetched.into_values().collect()).await?;
-    let template = ProfileTemplate::with_aliases(&aliases);
+    let template = ProfileTemplate::with_aliases(&aliases.profile);
     let mut collection = Collection::new();
     for page in &histories {
         collection.add(page, harvest_page(page, &template, Taxonomy::bundled()));
     }
-    let owners = collection.owners();
-    let users = crawler.users(&owners).await?;
-    let everything = Scope {
-        thanks: true,
-        requests: true,
+    let old = connections::Previous::read(previous)?;
+    let (thanks_pages, talk_pages) = crawler.list_connection_pages(true).await?;
+    let thanks = ThanksPages {
+        calling: thanks_pages.into_iter().map(|t| (t, None)).collect(),
+        looked_at: None,
+        texts: owner_texts(&histories),
+        owner_unchanged: HashSet::new(),
     };
-    let connections = crawler.connections(previous, everything).await?;
+    // Thankers without a profile join the owners' users pass, for their registration.
+    let owners = collection.owners();
+    let asked: Vec<String> = owners
+        .iter()
+        .cloned()
+        .chain(thanks.thankers(&old))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut users = crawler.users(&asked).await?;
+    let owner_set: HashSet<&String> = owners.iter().collect();
+    users.retain(|name, _| owner_set.contains(name));
+    let (thanks_names, request_names) = connections::names(&aliases.thanks, &aliases.request);
+    let mut connections = Connections::default();
+    crawler
+        .read_thanks(&old, thanks, &thanks_names, &mut connections)
+        .await?;
+    crawler
+        .read_requests(&old, Some(talk_pages), &request_names, &mut connections)
+        .await?;
+    connections.finish(&old);
     let found = Found {
         collection,
         users,
@@ -755,7 +906,7 @@ struct Found<'a> {
     collection: Collection,
     users: HashMap<String, UserRecord>,
     connections: Connections,
-    aliases: &'a [String],
+    aliases: &'a TemplateAliases,
     marks: Marks,
     mode: &'static str,
 }
@@ -788,7 +939,9 @@ async fn publish(
     builder.set_meta("crawl_started", &rfc3339(started))?;
     builder.set_meta("crawl_mode", mode)?;
     builder.set_meta("crawl_marks", &serde_json::to_string(&marks)?)?;
-    builder.set_meta("template_aliases", &aliases.join("|"))?;
+    for (key, list) in TemplateAliases::META_KEYS.into_iter().zip(aliases.lists()) {
+        builder.set_meta(key, &list.join("|"))?;
+    }
     let mut names: Vec<&String> = users.keys().collect();
     names.sort();
     for name in names {
@@ -924,7 +1077,7 @@ fn read_changes(
                 changes.pages.insert(parsed.to_string());
             } else if ns == NS_TEMPLATE {
                 let name = parsed.as_call_name();
-                if name == PROFILE_TEMPLATE
+                if [PROFILE_TEMPLATE, THANKS_TEMPLATE, REQUEST_TEMPLATE].contains(&name.as_str())
                     || aliases.contains(&parsed.to_string())
                     || log_type.is_some()
                     || entry.get("type").and_then(Value::as_str) == Some("new")
@@ -951,14 +1104,13 @@ async fn incremental(
         options.politeness.clone(),
     )
     .await?;
-    let old_aliases: Vec<String> = previous
-        .meta("template_aliases")?
-        .unwrap_or_default()
-        .split('|')
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
+    let old_aliases = TemplateAliases::from_meta(previous)?;
+    let alias_set: HashSet<String> = old_aliases
+        .iter()
+        .flat_map(TemplateAliases::lists)
+        .flatten()
+        .cloned()
         .collect();
-    let alias_set: HashSet<String> = old_aliases.iter().cloned().collect();
     let params = vec![
         ("action", "query".to_string()),
         ("list", "recentchanges|logevents".to_string()),
@@ -1003,19 +1155,20 @@ async fn incremental(
             changes.users.insert(user.name.clone());
         }
     }
-    let mut crawler = Crawler {
-        wiki,
-        options,
-        high_limits: false,
-        pages_fetched: 0,
-    };
-    if changes.template_touched && !changes.needs_full {
-        let aliases = crawler.aliases_and_rights().await?;
-        if aliases != old_aliases {
-            info!("the template's aliases changed; doing a full crawl");
-            changes.needs_full = true;
+    let mut crawler = Crawler::new(wiki, options);
+    // A generation that does not say which aliases it was read with is checked too.
+    let aliases = match old_aliases {
+        Some(old) if !changes.template_touched => old,
+        _ if changes.needs_full => TemplateAliases::default(),
+        old => {
+            let (aliases, _) = crawler.aliases_and_rights(false).await?;
+            if old.is_some_and(|old| old != aliases) {
+                info!("a template's aliases changed; doing a full crawl");
+                changes.needs_full = true;
+            }
+            aliases
         }
-    }
+    };
     if changes.needs_full {
         return full(options, Some(previous), started, Some(crawler.wiki)).await;
     }
@@ -1029,18 +1182,38 @@ async fn incremental(
             changes.pages.insert(page.title.clone());
         }
     }
-    // Thanks live on user pages, requests on talk pages: each list is read again only when
-    // a page of its namespace changed, and carried over otherwise.
-    let scope = Scope {
-        thanks: !changes.pages.is_empty(),
-        requests: changes.talk_touched,
-    };
-    let connections = if scope.thanks || scope.requests {
-        crawler.connections(Some(previous), scope).await?
+    // Requests live on talk pages: their list is read again only when a talk page changed,
+    // and carried over otherwise. Thanks live on user pages: those re-read below say
+    // whether they call the template; the others are carried over.
+    let old_connections = connections::Previous::read(Some(previous))
+        .context("reading the previous generation's connections")?;
+    let (thanks_names, request_names) = connections::names(&aliases.thanks, &aliases.request);
+    let mut connections = Connections::default();
+    let talk_pages = if changes.talk_touched {
+        Some(crawler.list_connection_pages(false).await?.1)
     } else {
-        connections::carried(previous).context("carrying connections over")?
+        None
     };
-    if changes.pages.is_empty() && changes.users.is_empty() && !connections.changed {
+    crawler
+        .read_requests(
+            &old_connections,
+            talk_pages,
+            &request_names,
+            &mut connections,
+        )
+        .await?;
+    let no_user_page_changed = changes.pages.is_empty() && changes.users.is_empty();
+    if no_user_page_changed {
+        let unchanged = ThanksPages {
+            looked_at: Some(HashSet::new()),
+            ..ThanksPages::default()
+        };
+        crawler
+            .read_thanks(&old_connections, unchanged, &thanks_names, &mut connections)
+            .await?;
+        connections.finish(&old_connections);
+    }
+    if no_user_page_changed && !connections.changed {
         info!("nothing changed since {}", rfc3339(from));
         let summary = CrawlSummary {
             mode: "incremental",
@@ -1065,7 +1238,27 @@ async fn incremental(
     );
     let titles: Vec<String> = changes.pages.iter().cloned().collect();
     let mut fetched = crawler.read_pages(&titles).await?;
-    let template = ProfileTemplate::with_aliases(&old_aliases);
+    let template = ProfileTemplate::with_aliases(&aliases.profile);
+    let mut thanks = ThanksPages {
+        calling: fetched
+            .values()
+            .filter(|p| p.calls_thanks && !p.missing && !p.redirect)
+            .map(|p| (p.title.clone(), p.latest.as_ref().map(|r| r.revid)))
+            .collect(),
+        looked_at: Some(titles.iter().cloned().collect()),
+        ..ThanksPages::default()
+    };
+    // Pages only someone else edited keep the owner's words, and so their thanks.
+    for page in fetched.values() {
+        let owner = Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string));
+        let by_someone_else = page
+            .latest
+            .as_ref()
+            .is_some_and(|r| r.user.is_some() && r.user != owner);
+        if by_someone_else && !changes.owner_or_log.contains(&page.title) {
+            thanks.owner_unchanged.insert(page.title.clone());
+        }
+    }
     let mut collection = Collection::new();
     let reread: HashSet<&str> = titles.iter().map(String::as_str).collect();
     let warnings = previous.warnings()?;
@@ -1136,20 +1329,35 @@ async fn incremental(
         }
         collection.add(page, harvest);
     }
+    // Thankers whose registration the previous generation does not know join the pass.
+    let known: HashSet<&str> = old_connections.registrations().map(|(n, _)| n).collect();
+    let thankers: Vec<String> = thanks
+        .thankers(&old_connections)
+        .into_iter()
+        .filter(|t| !known.contains(t.as_str()))
+        .collect();
     let recheck: Vec<String> = fresh_owners
         .into_iter()
         .chain(changes.users.iter().cloned())
+        .chain(thankers)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     users.extend(crawler.users(&recheck).await?);
     let owners: HashSet<String> = collection.owners().into_iter().collect();
     users.retain(|name, _| owners.contains(name));
+    if !no_user_page_changed {
+        thanks.texts = owner_texts(&histories);
+        crawler
+            .read_thanks(&old_connections, thanks, &thanks_names, &mut connections)
+            .await?;
+        connections.finish(&old_connections);
+    }
     let found = Found {
         collection,
         users,
         connections,
-        aliases: &old_aliases,
+        aliases: &aliases,
         marks: changes.marks,
         mode: "incremental",
     };
