@@ -4,6 +4,7 @@
 //! [`parse`] (profiles, resolved against the [`taxonomy`]) → [`store`] (a published
 //! snapshot generation) → readers (the web tool, exports, reports). See ARCHITECTURE.md.
 
+pub mod bidi;
 pub mod collection;
 pub mod connections;
 pub mod dump;

@@ -33,6 +33,7 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::bidi;
 use crate::connections::{self, ConnectionStats, SkillKey};
 use crate::geo::Region;
 use crate::languages;
@@ -107,8 +108,10 @@ fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> Report
 /// `__NOTOC__`, `:` → `&#58;` so `https://…` is no bare link, `'` for bold and italics);
 /// the characters that only mean something at the start of a line (`*#;!=-` and a space)
 /// are replaced there; line breaks and other control characters become spaces, so a value
-/// stays inside its table cell.
+/// stays inside its table cell. Bidirectional controls are balanced ([`bidi::balance`]), so
+/// an override in someone's skill cannot reverse the rest of the line.
 pub fn escape(text: &str) -> String {
+    let text = bidi::balance(text);
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     for (i, c) in text.chars().enumerate() {
         match c {
@@ -1235,6 +1238,13 @@ mod tests {
     fn opted_in(mut p: Profile) -> Profile {
         p.recognition = true;
         p
+    }
+
+    #[test]
+    fn escape_keeps_bidi_overrides_inside_the_value() {
+        // A right-to-left override left open, and a pop that closes nothing.
+        let escaped = escape("Lua\u{202E} modules\u{2069}");
+        assert_eq!(escaped, "Lua\u{202E} modules\u{202C}");
     }
 
     #[test]

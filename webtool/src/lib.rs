@@ -5,7 +5,7 @@
 
 pub mod api;
 pub mod badges;
-pub mod bidi;
+pub use exchange::bidi;
 pub mod charts;
 pub mod demo;
 pub mod i18n;

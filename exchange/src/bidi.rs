@@ -8,9 +8,10 @@
 //! text closes that isolate early, so an override after it reverses the rest of the line,
 //! other people's words included. [`balance`] makes any text safe to put between isolates:
 //! it drops the closing controls that close nothing the text opened and closes what it
-//! left open. The template engine's formatter applies it to every value it prints
-//! (`pages::environment`), and [`isolate`] wraps a value in FSI … PDI where no element can
-//! (inside a message, the page's title, a chart label).
+//! left open. The web tool's template formatter applies it to every value it prints, and
+//! [`isolate`] wraps a value in FSI … PDI where no element can (inside a message, the
+//! page's title, a chart label); the on-wiki report balances every value it writes
+//! (`report::escape`).
 
 use std::borrow::Cow;
 
