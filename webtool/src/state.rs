@@ -16,7 +16,7 @@ use exchange::profile::Profile;
 use exchange::stats::{self, Stats};
 use exchange::store::{DataDir, Snapshot, StoreError};
 use exchange::taxonomy::Taxonomy;
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 /// A snapshot with what is computed once per snapshot: the matcher's indexes and the
 /// statistics (the same numbers for the page, the API and the reports).
@@ -245,6 +245,10 @@ impl AppState {
                     .problem
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                // So that the indexer's pruning keeps it while newer ones are refused.
+                if let Err(e) = self.data.mark_serving(&wanted) {
+                    warn!(generation = %wanted, "cannot record the generation served: {e}");
+                }
                 Refresh::Swapped { generation: wanted }
             }
             Err(e) => self.refuse(Some(wanted), e.to_string()),

@@ -3,6 +3,8 @@
 //! ```text
 //! DATA/
 //!   current                      the id of the generation being served (one line)
+//!   serving                      the id the web tool actually serves (one line; it may
+//!                                refuse a newer `current` and keep an older one)
 //!   indexer.lock                 held by the indexer run that is building
 //!   generations/<id>/            a published generation: never changed again
 //!     exchange.sqlite            tables of schema.sql
@@ -187,6 +189,27 @@ impl DataDir {
         self.root.join("current")
     }
 
+    fn serving_file(&self) -> PathBuf {
+        self.root.join("serving")
+    }
+
+    /// Records that a reader serves generation `id`, so that pruning keeps it however many
+    /// newer generations are published: a web tool that refuses every newer generation (a
+    /// schema the indexer was upgraded to first, say) must not have the one it serves
+    /// deleted under it. One reader is assumed; the last to write wins.
+    pub fn mark_serving(&self, id: &str) -> Result<(), StoreError> {
+        let tmp = self.root.join("serving.tmp");
+        fs::write(&tmp, format!("{id}\n")).map_err(io_err("writing", &tmp))?;
+        fs::rename(&tmp, self.serving_file()).map_err(io_err("replacing", &self.serving_file()))
+    }
+
+    /// The generation a reader said it serves ([`mark_serving`](Self::mark_serving)).
+    fn serving(&self) -> Option<String> {
+        let text = fs::read_to_string(self.serving_file()).ok()?;
+        let id = text.trim();
+        is_generation_id(id).then(|| id.to_string())
+    }
+
     /// The directory of a published generation.
     pub fn generation_dir(&self, id: &str) -> PathBuf {
         self.generations().join(id)
@@ -277,7 +300,8 @@ impl DataDir {
         Ok(())
     }
 
-    /// Removes published generations beyond the newest `keep`, never the current one.
+    /// Removes published generations beyond the newest `keep`, never the current one nor
+    /// the one a reader serves.
     pub fn remove_old(&self, keep: usize) -> Result<(), StoreError> {
         self.prune(keep, None)
     }
@@ -288,11 +312,15 @@ impl DataDir {
     /// than it and must not push it out.)
     fn prune(&self, keep: usize, also: Option<&str>) -> Result<(), StoreError> {
         let current = self.current()?;
+        let serving = self.serving();
         let mut ids = self.published()?;
         ids.sort();
         let excess = ids.len().saturating_sub(keep);
         for id in ids.into_iter().take(excess) {
-            if Some(&id) != current.as_ref() && Some(id.as_str()) != also {
+            if Some(&id) != current.as_ref()
+                && Some(id.as_str()) != also
+                && Some(&id) != serving.as_ref()
+            {
                 let dir = self.generation_dir(&id);
                 fs::remove_dir_all(&dir).map_err(io_err("removing", &dir))?;
             }

@@ -215,6 +215,24 @@ fn a_second_builder_is_refused_while_one_is_alive() {
 }
 
 #[test]
+fn the_generation_a_reader_serves_outlives_newer_ones() {
+    let (_tmp, data) = data_dir();
+    let served = publish(&data, &["User 0"]);
+    data.mark_serving(&served).unwrap();
+    for i in 1..6 {
+        publish(&data, &[&format!("User {i}")]);
+    }
+    let published = data.published().unwrap();
+    assert!(published.contains(&served), "{published:?}");
+    assert_eq!(published.len(), KEEP_GENERATIONS + 1, "{published:?}");
+    // Once the reader moves on, the old one goes with the next pruning.
+    data.mark_serving(&data.current().unwrap().unwrap())
+        .unwrap();
+    data.remove_old(KEEP_GENERATIONS).unwrap();
+    assert!(!data.published().unwrap().contains(&served));
+}
+
+#[test]
 fn old_generations_are_removed_keeping_the_current_one() {
     let (_tmp, data) = data_dir();
     let mut ids = Vec::new();
