@@ -745,7 +745,9 @@ pub fn write_export<W: Write>(
         .collect();
     let total_weight: u32 = PERSONAS.iter().map(|p| p.weight).sum();
     let mut used_names = std::collections::HashSet::new();
-    let span_secs = 34 * 30 * 24 * 3600i64;
+    // Profiles are created over 31 months from 2024; with the later edits (up to 90 days)
+    // and thanks (up to 90 days after the span), every date stays before November 2026.
+    let span_secs = 31 * 30 * 24 * 3600i64;
     let mut helpers: Vec<Helper> = Vec::new();
     for i in 0..profiles {
         let mut pick = rng.random_range(0..total_weight.max(1));
