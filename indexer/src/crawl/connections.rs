@@ -298,10 +298,12 @@ impl Crawler<'_> {
     }
 
     /// The owner's newest revision of pages not read yet (title, revision, newest revid):
-    /// the newest revision where the owner saved it, else through `owner_revisions`.
+    /// the newest revision where the owner saved it, else through `owner_revisions`. A
+    /// batch is as many titles as the account may name (500 for a bot): the newest
+    /// revisions of many pages come with their text in one answer, continued if too big.
     async fn owners_newest(&mut self, titles: &[String]) -> Result<Vec<(String, Revision, u64)>> {
         let mut pages = HashMap::new();
-        for chunk in titles.chunks(self.batch().min(50)) {
+        for chunk in titles.chunks(self.batch()) {
             let params = vec![
                 ("action", "query".to_string()),
                 ("titles", chunk.join("|")),
