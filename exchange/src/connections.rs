@@ -59,7 +59,7 @@ use crate::taxonomy::Taxonomy;
 use crate::text_key::fold;
 use crate::wikitext::plain::{plain_text, without_comments};
 use crate::wikitext::title::{
-    NS_MAIN, NS_TEMPLATE, NS_USER, NS_USER_TALK, NamespaceId, Title, normalize_user_name,
+    NS_MAIN, NS_TEMPLATE, NS_USER, NS_USER_TALK, NamespaceId, Title, normalize_user_name, owner_of,
 };
 use crate::wikitext::{TemplateCall, extract};
 
@@ -440,9 +440,7 @@ pub fn harvest_thanks(
     if page.namespace != NS_USER || page.redirect.is_some() {
         return Vec::new();
     }
-    let Some(owner) =
-        Title::parse(&page.title, NS_MAIN).and_then(|t| t.owner().map(str::to_string))
-    else {
+    let Some(owner) = owner_of(&page.title) else {
         return Vec::new();
     };
     let calls = |text: &str| {

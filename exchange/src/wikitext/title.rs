@@ -153,6 +153,12 @@ impl fmt::Display for Title {
     }
 }
 
+/// The user whose page (or talk page, or a subpage of either) a full title names: the
+/// owner rule of profiles, thanks and requests starts here. `None` outside those namespaces.
+pub fn owner_of(title: &str) -> Option<String> {
+    Title::parse(title, NS_MAIN)?.owner().map(str::to_string)
+}
+
 /// Normalises a user name the way MediaWiki does (`ana_maria` → `Ana maria`).
 pub fn normalize_user_name(raw: &str) -> Option<String> {
     let title = Title::parse(raw, NS_USER)?;

@@ -28,7 +28,7 @@ use exchange::connections::{
 };
 use exchange::store::{ConnectionKind, Snapshot};
 use exchange::taxonomy::Taxonomy;
-use exchange::wikitext::title::{NS_USER, NS_USER_TALK, Title, normalize_user_name};
+use exchange::wikitext::title::{NS_USER, NS_USER_TALK, normalize_user_name, owner_of};
 use serde_json::Value;
 use tracing::{info, warn};
 
@@ -141,7 +141,7 @@ impl ThanksPages {
                 !self.owner_unchanged.contains(*title)
                     && !latest.is_some_and(|r| old.unchanged(title, ConnectionKind::Thanks, r))
             })
-            .filter_map(|(title, _)| Title::parse(title, 0)?.owner().map(str::to_string))
+            .filter_map(|(title, _)| owner_of(title))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()
@@ -258,7 +258,7 @@ impl Crawler<'_> {
         }
         let thankers: Vec<String> = read
             .iter()
-            .filter_map(|(t, _, _)| Title::parse(t, 0).and_then(|t| t.owner().map(str::to_string)))
+            .filter_map(|(t, _, _)| owner_of(t))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -274,8 +274,7 @@ impl Crawler<'_> {
             else {
                 continue;
             };
-            let Some(owner) = Title::parse(&title, 0).and_then(|t| t.owner().map(str::to_string))
-            else {
+            let Some(owner) = owner_of(&title) else {
                 continue;
             };
             let parsed = parse_thanks(text, names, Taxonomy::bundled());
@@ -325,8 +324,7 @@ impl Crawler<'_> {
             let (Some(latest), false) = (page.latest, page.missing) else {
                 continue;
             };
-            let Some(owner) = Title::parse(&title, 0).and_then(|t| t.owner().map(str::to_string))
-            else {
+            let Some(owner) = owner_of(&title) else {
                 continue;
             };
             let revid = latest.revid;

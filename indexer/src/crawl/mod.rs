@@ -20,7 +20,9 @@ use exchange::harvest::{PageHistory, Revision, harvest_page};
 use exchange::parse::{PROFILE_TEMPLATE, ProfileTemplate};
 use exchange::store::{DataDir, Snapshot, UserRecord};
 use exchange::taxonomy::Taxonomy;
-use exchange::wikitext::title::{NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name};
+use exchange::wikitext::title::{
+    NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name, owner_of,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -577,8 +579,7 @@ impl Crawler<'_> {
                         };
                         let hidden =
                             contrib.get("texthidden").and_then(Value::as_bool) == Some(true);
-                        let owner =
-                            Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string));
+                        let owner = owner_of(title);
                         let own = owner.as_deref() == normalize_user_name(user).as_deref();
                         if titles.contains(title) && own && !hidden {
                             let best = newest.entry(title.to_string()).or_insert(revid);
@@ -668,7 +669,7 @@ impl Crawler<'_> {
     async fn histories(&mut self, fetched: Vec<Fetched>) -> Result<Vec<PageHistory>> {
         let mut need_owner = Vec::new();
         for page in &fetched {
-            let owner = Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string));
+            let owner = owner_of(&page.title);
             let Some(owner) = owner else { continue };
             let latest_is_owners = page
                 .latest
@@ -805,10 +806,7 @@ pub async fn crawl(options: &CrawlOptions) -> Result<CrawlSummary> {
 fn owner_texts(histories: &[PageHistory]) -> HashMap<String, (Revision, u64)> {
     let mut texts = HashMap::new();
     for page in histories {
-        let (Some(latest), Some(owner)) = (
-            page.latest.as_ref(),
-            Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string)),
-        ) else {
+        let (Some(latest), Some(owner)) = (page.latest.as_ref(), owner_of(&page.title)) else {
             continue;
         };
         let by_owner = (latest.user.as_deref() == Some(owner.as_str())).then_some(latest);
@@ -1044,9 +1042,7 @@ fn read_changes(
         match log_type {
             Some("renameuser") => changes.needs_full = true,
             Some("block") if ns == NS_USER => {
-                if let Some(user) =
-                    Title::parse(title, 0).and_then(|t| t.owner().map(str::to_string))
-                {
+                if let Some(user) = owner_of(title) {
                     changes.users.insert(user);
                 }
             }
@@ -1250,7 +1246,7 @@ async fn incremental(
     };
     // Pages only someone else edited keep the owner's words, and so their thanks.
     for page in fetched.values() {
-        let owner = Title::parse(&page.title, 0).and_then(|t| t.owner().map(str::to_string));
+        let owner = owner_of(&page.title);
         let by_someone_else = page
             .latest
             .as_ref()
