@@ -32,7 +32,7 @@ use exchange::wikitext::title::{NS_USER, NS_USER_TALK, normalize_user_name, owne
 use serde_json::Value;
 use tracing::{info, warn};
 
-use super::{Crawler, Fetched, Progress, merge_pages, parse_revision};
+use super::{Crawler, Fetched, Progress, merge_pages, parse_revision, template_page};
 use exchange::harvest::Revision;
 use exchange::profile::SkillRef;
 
@@ -156,10 +156,6 @@ pub fn names(thanks: &[String], request: &[String]) -> (TemplateNames, TemplateN
     )
 }
 
-fn title_of(template: &str) -> String {
-    format!("Template:{template}")
-}
-
 impl Crawler<'_> {
     /// The talk pages with the marker (`generator=embeddedin`, newest revision id and
     /// author, no text: most are unchanged since the previous run) and, `with_thanks`, in
@@ -172,7 +168,7 @@ impl Crawler<'_> {
         let mut params = vec![
             ("action", "query".to_string()),
             ("generator", "embeddedin".to_string()),
-            ("geititle", title_of(REQUEST_TEMPLATE)),
+            ("geititle", template_page(REQUEST_TEMPLATE)),
             ("geinamespace", NS_USER_TALK.to_string()),
             ("geilimit", self.batch().to_string()),
             ("prop", "revisions".to_string()),
@@ -181,7 +177,7 @@ impl Crawler<'_> {
         if with_thanks {
             params.extend([
                 ("list", "embeddedin".to_string()),
-                ("eititle", title_of(THANKS_TEMPLATE)),
+                ("eititle", template_page(THANKS_TEMPLATE)),
                 ("einamespace", NS_USER.to_string()),
                 ("eilimit", "max".to_string()),
             ]);

@@ -92,12 +92,13 @@ struct Marks {
     logid: u64,
 }
 
-fn template_title() -> String {
-    format!("Template:{PROFILE_TEMPLATE}")
+/// The page of a template, as the API names it (`Template:Capacity Exchange profile`).
+fn template_page(name: &str) -> String {
+    format!("Template:{name}")
 }
 
-fn thanks_template_title() -> String {
-    format!("Template:{THANKS_TEMPLATE}")
+fn template_title() -> String {
+    template_page(PROFILE_TEMPLATE)
 }
 
 /// The other names (redirects) the crawler's three templates are called by, asked in one
@@ -119,27 +120,24 @@ impl TemplateAliases {
     /// The aliases a generation was crawled with; `None` when it does not say (it was
     /// imported, or crawled before connections were).
     fn from_meta(snapshot: &Snapshot) -> Result<Option<TemplateAliases>> {
-        let mut lists = Vec::new();
-        for key in Self::META_KEYS {
-            let Some(value) = snapshot.meta(key)? else {
-                return Ok(None);
-            };
-            lists.push(
+        let list = |key: &str| -> Result<Option<Vec<String>>> {
+            Ok(snapshot.meta(key)?.map(|value| {
                 value
                     .split('|')
                     .filter(|a| !a.is_empty())
                     .map(str::to_string)
-                    .collect::<Vec<_>>(),
-            );
-        }
-        let [profile, thanks, request]: [Vec<String>; 3] = lists
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("three alias lists"))?;
-        Ok(Some(TemplateAliases {
-            profile,
-            thanks,
-            request,
-        }))
+                    .collect()
+            }))
+        };
+        let [profile, thanks, request] = Self::META_KEYS;
+        Ok(match (list(profile)?, list(thanks)?, list(request)?) {
+            (Some(profile), Some(thanks), Some(request)) => Some(TemplateAliases {
+                profile,
+                thanks,
+                request,
+            }),
+            _ => None,
+        })
     }
 }
 
@@ -195,6 +193,7 @@ fn parse_revision(rev: &Value) -> Option<Revision> {
 /// Merges the `pages` of one answer into `into`, keyed by title (pages repeat across
 /// `rvcontinue` batches, each time with what that batch added).
 fn merge_pages(answer: &Value, into: &mut HashMap<String, Fetched>) {
+    let (profile, thanks) = (template_title(), template_page(THANKS_TEMPLATE));
     let Some(pages) = answer
         .get("query")
         .and_then(|q| q.get("pages"))
@@ -231,9 +230,9 @@ fn merge_pages(answer: &Value, into: &mut HashMap<String, Fetched>) {
             .flatten()
             .filter_map(|t| t.get("title").and_then(Value::as_str))
         {
-            if template == template_title() {
+            if template == profile {
                 entry.transcludes = true;
-            } else if template == thanks_template_title() {
+            } else if template == thanks {
                 entry.calls_thanks = true;
             }
         }
@@ -363,8 +362,8 @@ impl Crawler<'_> {
     async fn aliases_and_rights(&mut self, marks: bool) -> Result<(TemplateAliases, Marks)> {
         let titles = [
             template_title(),
-            thanks_template_title(),
-            format!("Template:{REQUEST_TEMPLATE}"),
+            template_page(THANKS_TEMPLATE),
+            template_page(REQUEST_TEMPLATE),
         ];
         let mut params = vec![
             ("action", "query".to_string()),
@@ -521,7 +520,7 @@ impl Crawler<'_> {
                 ("rvslots", "main".to_string()),
                 (
                     "tltemplates",
-                    format!("{}|{}", template_title(), thanks_template_title()),
+                    format!("{}|{}", template_title(), template_page(THANKS_TEMPLATE)),
                 ),
                 ("tllimit", "max".to_string()),
             ];
