@@ -47,29 +47,36 @@ pub struct Connections {
     pub pages: Vec<(String, ConnectionKind, u64)>,
     pub thanks: Vec<ThanksRecord>,
     pub requests: Vec<RequestRecord>,
-    /// Whether anything differs from the previous generation.
-    pub changed: bool,
 }
 
 impl Connections {
-    /// Notes whether anything differs from the previous generation, once both kinds are in.
-    pub fn finish(&mut self, old: &Previous) {
-        let now: BTreeSet<(&str, ConnectionKind, u64)> = self
+    /// Whether the pages of `kind` read or carried so far (with their revisions) differ
+    /// from the previous generation's.
+    pub fn differs(&self, old: &Previous, kind: ConnectionKind) -> bool {
+        let now: BTreeSet<(&str, u64)> = self
             .pages
             .iter()
-            .map(|(t, k, r)| (t.as_str(), *k, *r))
+            .filter(|(_, k, _)| *k == kind)
+            .map(|(t, _, r)| (t.as_str(), *r))
             .collect();
-        let before: BTreeSet<(&str, ConnectionKind, u64)> = old
+        let before: BTreeSet<(&str, u64)> = old
             .pages
             .iter()
-            .map(|(t, (k, r))| (t.as_str(), *k, *r))
+            .filter(|(_, (k, _))| *k == kind)
+            .map(|(t, (_, r))| (t.as_str(), *r))
             .collect();
-        self.changed = now != before;
+        now != before
+    }
+
+    /// Says what the pass found, once both kinds are in.
+    pub fn log(&self, old: &Previous) {
+        let changed = self.differs(old, ConnectionKind::Thanks)
+            || self.differs(old, ConnectionKind::Requests);
         info!(
             pages = self.pages.len(),
             thanks = self.thanks.len(),
             requests = self.requests.len(),
-            changed = self.changed,
+            changed,
             "connections read"
         );
     }
@@ -133,8 +140,10 @@ pub struct ThanksPages {
 }
 
 impl ThanksPages {
-    /// The thankers whose text will be read: the owners of calling pages not carried over.
+    /// The thankers whose registration date is still to be learnt: the owners of calling
+    /// pages not carried over, less those the previous generation knows.
     pub fn thankers(&self, old: &Previous) -> Vec<String> {
+        let known: HashSet<&str> = old.registrations().map(|(name, _)| name).collect();
         self.calling
             .iter()
             .filter(|(title, latest)| {
@@ -142,6 +151,7 @@ impl ThanksPages {
                     && !latest.is_some_and(|r| old.unchanged(title, ConnectionKind::Thanks, r))
             })
             .filter_map(|(title, _)| owner_of(title))
+            .filter(|owner| !known.contains(owner.as_str()))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect()

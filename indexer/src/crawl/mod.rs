@@ -18,7 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use exchange::collection::Collection;
 use exchange::harvest::{PageHistory, Revision, harvest_page};
 use exchange::parse::{PROFILE_TEMPLATE, ProfileTemplate};
-use exchange::store::{DataDir, Snapshot, UserRecord};
+use exchange::store::{ConnectionKind, DataDir, Snapshot, UserRecord};
 use exchange::taxonomy::Taxonomy;
 use exchange::wikitext::title::{
     NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name, owner_of,
@@ -885,7 +885,7 @@ async fn full(
     crawler
         .read_requests(&old, Some(talk_pages), &request_names, &mut connections)
         .await?;
-    connections.finish(&old);
+    connections.log(&old);
     let found = Found {
         collection,
         users,
@@ -1179,7 +1179,8 @@ async fn incremental(
     }
     // Requests live on talk pages: their list is read again only when a talk page changed,
     // and carried over otherwise. Thanks live on user pages: those re-read below say
-    // whether they call the template; the others are carried over.
+    // whether they call the template; the others are carried over. With no user page
+    // changed and the requests as they were, there is nothing to publish.
     let old_connections = connections::Previous::read(Some(previous))
         .context("reading the previous generation's connections")?;
     let (thanks_names, request_names) = connections::names(&aliases.thanks, &aliases.request);
@@ -1197,18 +1198,10 @@ async fn incremental(
             &mut connections,
         )
         .await?;
-    let no_user_page_changed = changes.pages.is_empty() && changes.users.is_empty();
-    if no_user_page_changed {
-        let unchanged = ThanksPages {
-            looked_at: Some(HashSet::new()),
-            ..ThanksPages::default()
-        };
-        crawler
-            .read_thanks(&old_connections, unchanged, &thanks_names, &mut connections)
-            .await?;
-        connections.finish(&old_connections);
-    }
-    if no_user_page_changed && !connections.changed {
+    if changes.pages.is_empty()
+        && changes.users.is_empty()
+        && !connections.differs(&old_connections, ConnectionKind::Requests)
+    {
         info!("nothing changed since {}", rfc3339(from));
         let summary = CrawlSummary {
             mode: "incremental",
@@ -1324,30 +1317,22 @@ async fn incremental(
         }
         collection.add(page, harvest);
     }
-    // Thankers whose registration the previous generation does not know join the pass.
-    let known: HashSet<&str> = old_connections.registrations().map(|(n, _)| n).collect();
-    let thankers: Vec<String> = thanks
-        .thankers(&old_connections)
-        .into_iter()
-        .filter(|t| !known.contains(t.as_str()))
-        .collect();
+    // Thankers whose registration is not known yet join the users pass.
     let recheck: Vec<String> = fresh_owners
         .into_iter()
         .chain(changes.users.iter().cloned())
-        .chain(thankers)
+        .chain(thanks.thankers(&old_connections))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
     users.extend(crawler.users(&recheck).await?);
     let owners: HashSet<String> = collection.owners().into_iter().collect();
     users.retain(|name, _| owners.contains(name));
-    if !no_user_page_changed {
-        thanks.texts = owner_texts(&histories);
-        crawler
-            .read_thanks(&old_connections, thanks, &thanks_names, &mut connections)
-            .await?;
-        connections.finish(&old_connections);
-    }
+    thanks.texts = owner_texts(&histories);
+    crawler
+        .read_thanks(&old_connections, thanks, &thanks_names, &mut connections)
+        .await?;
+    connections.log(&old_connections);
     let found = Found {
         collection,
         users,
