@@ -508,8 +508,9 @@ fn dedupe(list: &mut Vec<String>) {
     list.retain(|x| seen.insert(fold(x)));
 }
 
-/// `https://pt.wikipedia.org` and `pt.wikipedia` are the same project.
-fn project_key(text: &str) -> String {
+/// `https://pt.wikipedia.org` and `pt.wikipedia` are the same project: the key a profile's
+/// project is kept under (public for the checks that predict what a profile parses to).
+pub fn project_key(text: &str) -> String {
     let lower = text.trim().to_lowercase();
     let lower = lower
         .trim_start_matches("https://")

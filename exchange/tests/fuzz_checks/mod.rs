@@ -24,7 +24,7 @@ use exchange::languages;
 use exchange::parse::{
     KNOWN_CONTACTS, KNOWN_FORMATS, MAX_AVAILABILITY_CHARS, MAX_BIO_CHARS, MAX_ITEM_CHARS,
     MAX_ITEMS, PROFILE_TEMPLATE, PageContext, ProfileTemplate, babel_item, calls_profile_template,
-    items, normalize_timezone, parse_page,
+    items, normalize_timezone, parse_page, project_key,
 };
 use exchange::profile::{LanguageSkill, Level, Profile, SkillRef, Status};
 use exchange::taxonomy::Taxonomy;
@@ -420,23 +420,6 @@ fn expected_keywords(items: &[String], known: &[&str]) -> Vec<String> {
         }
     }
     out
-}
-
-/// The parser's key of a project (`parse.rs`): `https://pt.wikipedia.org` is `pt.wikipedia`.
-fn project_key(text: &str) -> String {
-    let lower = text.trim().to_lowercase();
-    let lower = lower
-        .trim_start_matches("https://")
-        .trim_start_matches("http://")
-        .trim_end_matches('/');
-    let lower = lower.strip_suffix(".org").unwrap_or(lower);
-    let lower = lower.strip_prefix("www.").unwrap_or(lower);
-    match lower {
-        "wikidata" | "wikidata.wikidata" => "wikidata".to_string(),
-        "commons" | "commons.wikimedia" | "wikimedia commons" => "commons".to_string(),
-        "meta" | "meta.wikimedia" | "meta-wiki" => "meta".to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// `fuzz_targets/xml_import.rs`: the export reader and the trust rules on any bytes. The

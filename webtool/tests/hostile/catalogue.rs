@@ -56,24 +56,6 @@ pub const ORDINARY: [Ordinary; 3] = [
     },
 ];
 
-/// The template's parameters, in the order the documentation lists them.
-pub const PARAMETERS: [&str; 14] = [
-    "offers",
-    "wants",
-    "knows",
-    "languages",
-    "country",
-    "timezone",
-    "affiliations",
-    "projects",
-    "formats",
-    "availability",
-    "contact",
-    "bio",
-    "status",
-    "recognition",
-];
-
 /// Markup and script written into every parameter of a profile, one attack per person:
 /// the parser drops real tags (as MediaWiki does not show them) and keeps what a reader
 /// of the wiki sees as text, so every one of these reaches the pages as text.
@@ -147,7 +129,8 @@ pub const PLAIN_SCHEMES: &str = "javascript:window.capxPwned='plain'; data:text/
 /// the ordinary people, and its lists keep a known value where the list has one.
 pub fn in_every_parameter(payload: &str) -> String {
     let mut text = String::from("{{Capacity Exchange profile\n");
-    for param in PARAMETERS {
+    // Every parameter the template documents, so a new one is attacked too.
+    for &param in exchange::parse::KNOWN_PARAMS {
         let value = match param {
             "offers" => format!("Lua; {payload}"),
             "wants" => format!("Wikidata; {payload}"),
