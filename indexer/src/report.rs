@@ -22,8 +22,7 @@
 //! only.
 
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -135,7 +134,7 @@ pub async fn run(options: &ReportOptions) -> Result<()> {
     let mut state = ReportState::load(options.data.root())?;
     let made = make(options, &state)?;
     if let Some(file) = &options.tab {
-        write_atomically(file, &serde_json::to_vec_pretty(&made.tab)?)?;
+        exchange::store::replace_file(file, &serde_json::to_vec_pretty(&made.tab)?)?;
         info!("wrote the tabular data to {}", file.display());
     }
     if !options.post {
@@ -422,18 +421,6 @@ async fn post_tabular(
         return Ok(Outcome::Unchanged(current.revid));
     }
     save(wiki, title, &serde_json::to_string(tab)?, current, summary).await
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| anyhow!("{} is not a file name", path.display()))?;
-    let mut tmp_name = name.to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 /// `--max-age`: a number and a unit, `s`, `m`, `h`, `d` or `w` (`48h`, `2d`).

@@ -157,6 +157,33 @@ fn says_disk_full(text: &str) -> bool {
     })
 }
 
+/// Replaces the file at `path` with `bytes` so that a reader sees the old file or the new
+/// one, never part of one: written next to it as `<name>.tmp`, made durable, then renamed
+/// over it. A failed attempt takes its temporary file away again. (The pointer to the
+/// current generation, the generation the web tool serves, the crawl's record.)
+pub fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let Some(name) = path.file_name() else {
+        return Err(StoreError::Invalid {
+            path: path.to_path_buf(),
+            reason: "not a file name".to_string(),
+        });
+    };
+    let mut tmp_name = name.to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let written = File::create(&tmp)
+        .map_err(io_err("creating", &tmp))
+        .and_then(|mut file| {
+            file.write_all(bytes).map_err(io_err("writing", &tmp))?;
+            file.sync_all().map_err(io_err("syncing", &tmp))
+        })
+        .and_then(|()| fs::rename(&tmp, path).map_err(io_err("replacing", path)));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written
+}
+
 pub(crate) fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Io {
@@ -198,9 +225,7 @@ impl DataDir {
     /// schema the indexer was upgraded to first, say) must not have the one it serves
     /// deleted under it. One reader is assumed; the last to write wins.
     pub fn mark_serving(&self, id: &str) -> Result<(), StoreError> {
-        let tmp = self.root.join("serving.tmp");
-        fs::write(&tmp, format!("{id}\n")).map_err(io_err("writing", &tmp))?;
-        fs::rename(&tmp, self.serving_file()).map_err(io_err("replacing", &self.serving_file()))
+        replace_file(&self.serving_file(), format!("{id}\n").as_bytes())
     }
 
     /// The generation a reader said it serves ([`mark_serving`](Self::mark_serving)).
@@ -277,17 +302,10 @@ impl DataDir {
         let previous = self.current().ok().flatten();
         let final_dir = self.generation_dir(id);
         fs::rename(building, &final_dir).map_err(io_err("renaming", building))?;
-        let tmp = self.root.join("current.tmp");
-        let swapped = sync_dir(&self.generations()).and_then(|()| {
-            let mut file = File::create(&tmp).map_err(io_err("creating", &tmp))?;
-            writeln!(file, "{id}").map_err(io_err("writing", &tmp))?;
-            file.sync_all().map_err(io_err("syncing", &tmp))?;
-            drop(file);
-            fs::rename(&tmp, self.pointer()).map_err(io_err("publishing", &self.pointer()))
-        });
+        let swapped = sync_dir(&self.generations())
+            .and_then(|()| replace_file(&self.pointer(), format!("{id}\n").as_bytes()));
         if let Err(e) = swapped {
             // Not published: the pointer still names the previous generation.
-            let _ = fs::remove_file(&tmp);
             let _ = fs::remove_dir_all(&final_dir);
             return Err(e);
         }

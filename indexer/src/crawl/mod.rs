@@ -18,7 +18,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use exchange::collection::Collection;
 use exchange::harvest::{PageHistory, Revision, harvest_page};
 use exchange::parse::{PROFILE_TEMPLATE, ProfileTemplate};
-use exchange::store::{ConnectionKind, DataDir, Snapshot, UserRecord};
+use exchange::store::{ConnectionKind, DataDir, Snapshot, UserRecord, replace_file};
 use exchange::taxonomy::Taxonomy;
 use exchange::wikitext::title::{
     NS_TEMPLATE, NS_USER, NS_USER_TALK, Title, normalize_user_name, owner_of,
@@ -715,17 +715,8 @@ pub(crate) fn last_confirmed(data: &DataDir, generation: &str) -> Option<DateTim
 
 fn write_last_crawl(data: &DataDir, record: &LastCrawl) -> Result<()> {
     let path = data.root().join(LAST_CRAWL_FILE);
-    let tmp = data.root().join(format!("{LAST_CRAWL_FILE}.tmp"));
-    let written = fs::write(&tmp, serde_json::to_vec_pretty(record)?)
-        .with_context(|| format!("writing {}", tmp.display()))
-        .and_then(|()| {
-            fs::File::open(&tmp).and_then(|f| f.sync_all()).ok();
-            fs::rename(&tmp, &path).with_context(|| format!("writing {}", path.display()))
-        });
-    if written.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    written
+    replace_file(&path, &serde_json::to_vec_pretty(record)?)?;
+    Ok(())
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
