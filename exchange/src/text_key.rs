@@ -9,33 +9,30 @@ use unicode_normalization::char::is_combining_mark;
 /// Folds a name to its comparison key: decomposed, marks dropped, lower-cased, every run
 /// of non-alphanumeric characters turned into one space, trimmed.
 pub fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut pending_space = false;
     if s.is_ascii() {
-        // Most names: no decomposition to do, and ASCII's own tests are exact here.
-        for c in s.chars() {
-            if c.is_ascii_alphanumeric() {
-                if pending_space && !out.is_empty() {
-                    out.push(' ');
-                }
-                pending_space = false;
-                out.push(c.to_ascii_lowercase());
-            } else {
-                pending_space = true;
-            }
-        }
-        return out;
+        // Most names: nothing to decompose, so the normalisation (the costly part) is skipped.
+        fold_chars(s.chars(), s.len())
+    } else {
+        fold_chars(s.nfd().filter(|&c| !is_combining_mark(c)), s.len())
     }
-    for c in s.nfd() {
-        if is_combining_mark(c) {
-            continue;
-        }
+}
+
+/// Lower-cases the alphanumeric characters and turns every run of the others into one
+/// space, trimmed.
+fn fold_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
+    let mut pending_space = false;
+    for c in chars {
         if c.is_alphanumeric() {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             pending_space = false;
-            out.extend(c.to_lowercase());
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             pending_space = true;
         }
