@@ -30,6 +30,8 @@ use std::time::{Duration, Instant};
 #[path = "hostile/catalogue.rs"]
 mod catalogue;
 
+use catalogue::encode;
+
 use base64::Engine;
 use exchange::parse::{PageContext, ProfileTemplate, parse_page};
 use exchange::profile::{LanguageSkill, Level, Profile, SkillRef, Status};
@@ -157,18 +159,6 @@ async fn hostile_site() -> (Site, Vec<String>) {
     exchange::import::import(&open, &data, "browser test", &mut |_| {})
         .expect("importing the hostile catalogue");
     (serve(dir, data).await, users)
-}
-
-/// Percent-encodes a path segment or a query value.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The small site again, with the thanks and requests a crawl would add: Ana Souza thanked

@@ -20,7 +20,7 @@ use exchange::wikitext::title::normalize_user_name;
 use serde_json::Value;
 use webtool::state::AppState;
 
-use catalogue::{ANA, ORDINARY};
+use catalogue::{ANA, ORDINARY, encode};
 
 // ---------------------------------------------------------------------------------------------
 // The site
@@ -88,18 +88,6 @@ fn site() -> &'static Site {
             people: shown,
         }
     })
-}
-
-/// Percent-encodes a path segment or query value (everything but unreserved characters).
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn user_path(user: &str) -> String {

@@ -414,3 +414,15 @@ pub fn export(people: &[Person]) -> Vec<u8> {
     xml.push_str("</mediawiki>\n");
     xml.into_bytes()
 }
+
+/// Percent-encodes a path segment or query value (everything but unreserved characters).
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
